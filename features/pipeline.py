@@ -1,0 +1,411 @@
+"""The pairwise feature pipeline: (intakes × candidate therapists) → a numeric matrix.
+
+One transformer, used unchanged by training and serving. ``fit`` learns from history only (the
+text model and the therapists' track records); ``transform`` is pure and vectorised over pairs.
+Feature names and meanings are in :data:`FEATURES`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from features.dataset import Dataset
+from features.encoding import CONCERN_DOMAIN_CODE, MAX_CONCERNS, IntakeBatch, Pairs, TherapistPool
+from features.errors import NotFittedError
+from features.outcomes import good_outcome, has_outcome
+from features.text import TextEmbedder
+from features.track_record import TrackRecord
+from features.vocab import CONCERN_DOMAIN, Concern, Domain, Format
+
+F32 = npt.NDArray[np.float32]
+ORDER_WEIGHTS = (1.0 / np.arange(1, MAX_CONCERNS + 1)).astype(np.float32)
+"""Weight of the k-th most important concern: 1/k."""
+_PHONE_CHAT = np.uint64(
+    (1 << list(Format).index(Format.PHONE)) | (1 << list(Format).index(Format.CHAT))
+)
+_IN_PERSON = np.uint64(1 << list(Format).index(Format.IN_PERSON))
+_ENGLISH = "en"
+_DOMAIN_OF_CONCERN = {c.value: list(Domain).index(CONCERN_DOMAIN[c]) for c in Concern}
+
+
+@dataclass
+class PairContext:
+    """Everything a feature function may read for one batch of pairs."""
+
+    batch: IntakeBatch
+    pool: TherapistPool
+    i: npt.NDArray[np.int64]
+    j: npt.NDArray[np.int64]
+    tables: dict[str, Any]
+    intake_text: F32
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def concern_hits(self) -> tuple[F32, F32]:
+        """``(P, 5)`` hits of each client concern among the specialties, and their weights."""
+        if "hits" not in self.cache:
+            codes = self.batch.concerns[self.i]
+            present = codes >= 0
+            spec = self.pool.specialties[self.j][:, None]
+            hit = ((spec >> np.maximum(codes, 0).astype(np.uint64)) & np.uint64(1)) == 1
+            weights = np.where(present, ORDER_WEIGHTS[None, :], 0).astype(np.float32)
+            self.cache["hits"] = ((hit & present).astype(np.float32), weights)
+        hits, weights = self.cache["hits"]
+        return hits, weights
+
+
+def _share(have: npt.NDArray[np.uint64], want: npt.NDArray[np.uint64]) -> F32:
+    """|want ∩ have| / |want|; NaN where nothing is wanted."""
+    wanted = np.bitwise_count(want).astype(np.float32)
+    met = np.bitwise_count(want & have).astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(wanted > 0, met / wanted, np.nan).astype(np.float32)
+
+
+def _concern_fit(c: PairContext) -> F32:
+    hits, w = c.concern_hits()
+    return (hits * w).sum(1) / np.maximum(w.sum(1), 1e-9)
+
+
+def _primary_concern_fit(c: PairContext) -> F32:
+    return c.concern_hits()[0][:, 0]
+
+
+def _concern_fit_severity(c: PairContext) -> F32:
+    sev = np.nan_to_num(c.batch.severity[c.i], nan=0.5)
+    return _concern_fit(c) * sev
+
+
+def _n_specialties(c: PairContext) -> F32:
+    return np.bitwise_count(c.pool.specialties[c.j]).astype(np.float32)
+
+
+def _severity(c: PairContext) -> F32:
+    return c.batch.severity[c.i]
+
+
+def _modality_fit(c: PairContext) -> F32:
+    return _share(c.pool.modalities[c.j], c.batch.modality_pref[c.i])
+
+
+def _cultural_fit(c: PairContext) -> F32:
+    return _share(c.pool.cultural[c.j], c.batch.cultural_pref[c.i])
+
+
+def _gender_fit(c: PairContext) -> F32:
+    pref = c.batch.gender_pref[c.i]
+    g = c.pool.gender[c.j]
+    met = (g >= 0) & (((pref >> np.maximum(g, 0).astype(np.uint64)) & np.uint64(1)) == 1)
+    return np.where(pref != 0, met, np.nan).astype(np.float32)
+
+
+def _ethnicity_fit(c: PairContext) -> F32:
+    wants = c.batch.same_ethnicity[c.i] & (c.batch.client_ethnicity[c.i] >= 0)
+    same = c.batch.client_ethnicity[c.i] == c.pool.ethnicity[c.j]
+    return np.where(wants, same, np.nan).astype(np.float32)
+
+
+def _format_fit(c: PairContext) -> F32:
+    return _share(c.pool.formats[c.j], c.batch.formats[c.i])
+
+
+def _low_bandwidth_fit(c: PairContext) -> F32:
+    usable = (c.pool.formats[c.j] & c.batch.formats[c.i] & _PHONE_CHAT) != 0
+    return np.where(c.batch.low_bandwidth[c.i], usable, np.nan).astype(np.float32)
+
+
+def _in_person_fit(c: PairContext) -> F32:
+    both = (c.pool.formats[c.j] & c.batch.formats[c.i] & _IN_PERSON) != 0
+    return both.astype(np.float32)
+
+
+def _severe_in_person(c: PairContext) -> F32:
+    offers = (c.pool.formats[c.j] & _IN_PERSON) != 0
+    return np.where(c.batch.severe[c.i], offers, np.nan).astype(np.float32)
+
+
+def _availability_overlap(c: PairContext) -> F32:
+    both = c.batch.availability[c.i] & c.pool.availability[c.j]
+    return np.bitwise_count(both).sum(1).astype(np.float32)
+
+
+def _availability_share(c: PairContext) -> F32:
+    client = np.bitwise_count(c.batch.availability[c.i]).sum(1).astype(np.float32)
+    return _availability_overlap(c) / np.maximum(client, 1)
+
+
+def _other_language_fit(c: PairContext) -> F32:
+    english = c.tables["english_mask"]
+    client = c.batch.languages[c.i] & ~english
+    shared = (client & c.pool.languages[c.j]).any(1)
+    return np.where(client.any(1), shared, np.nan).astype(np.float32)
+
+
+def _years_experience(c: PairContext) -> F32:
+    return c.pool.years[c.j]
+
+
+def _load(c: PairContext) -> F32:
+    return c.pool.load[c.j]
+
+
+def _open_slots(c: PairContext) -> F32:
+    return c.pool.open_slots[c.j]
+
+
+def _fee_ratio(c: PairContext) -> F32:
+    fee, cap = c.pool.fee[c.j], c.batch.max_fee[c.i]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = fee / cap
+    return np.where(c.batch.self_pay[c.i] & (cap > 0), ratio, np.nan).astype(np.float32)
+
+
+def _license(c: PairContext) -> F32:
+    code = c.pool.license[c.j].astype(np.float32)
+    return np.where(code >= 0, code, np.nan).astype(np.float32)
+
+
+def _crisis_trained(c: PairContext) -> F32:
+    return c.pool.crisis_trained[c.j].astype(np.float32)
+
+
+def _age_group(c: PairContext) -> F32:
+    return c.batch.age_group[c.i].astype(np.float32)
+
+
+def _tr_overall(c: PairContext) -> F32:
+    return np.asarray(c.tables["tr"]["overall"][c.j], dtype=np.float32)
+
+
+def _tr_n(c: PairContext) -> F32:
+    return np.log1p(c.tables["tr"]["n"][c.j]).astype(np.float32)
+
+
+def _primary_domain(c: PairContext) -> npt.NDArray[np.int64]:
+    return np.maximum(c.batch.primary_domain[c.i], 0)
+
+
+def _tr_domain(c: PairContext) -> F32:
+    return np.asarray(c.tables["tr"]["domain"][c.j, _primary_domain(c)], dtype=np.float32)
+
+
+def _tr_domain_n(c: PairContext) -> F32:
+    return np.log1p(c.tables["tr"]["domain_n"][c.j, _primary_domain(c)]).astype(np.float32)
+
+
+def _tr_concerns(c: PairContext) -> F32:
+    codes = c.batch.concerns[c.i]
+    domains = CONCERN_DOMAIN_CODE[np.maximum(codes, 0)]
+    rates = c.tables["tr"]["domain"][c.j[:, None], domains]
+    w = np.where(codes >= 0, ORDER_WEIGHTS[None, :], 0)
+    return ((rates * w).sum(1) / np.maximum(w.sum(1), 1e-9)).astype(np.float32)
+
+
+def _tr_domain_lift(c: PairContext) -> F32:
+    return _tr_domain(c) - _tr_overall(c)
+
+
+def _text_similarity(c: PairContext) -> F32:
+    a, b = c.intake_text[c.i], c.tables["bio_text"][c.j]
+    sim = np.einsum("ij,ij->i", a, b)
+    empty = ~a.any(1) | ~b.any(1)
+    return np.where(empty, np.nan, sim).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A named, documented feature."""
+
+    name: str
+    doc: str
+    compute: Callable[[PairContext], F32]
+    categorical: bool = False
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("concern_fit", "Σ_k w_k·[concern_k ∈ specialties] / Σ_k w_k, w_k = 1/k", _concern_fit),
+    Feature(
+        "primary_concern_fit",
+        "1 if the most important concern is a specialty",
+        _primary_concern_fit,
+    ),
+    Feature(
+        "concern_fit_severity", "concern_fit × severity (0.5 when unknown)", _concern_fit_severity
+    ),
+    Feature("n_specialties", "number of specialties listed", _n_specialties),
+    Feature("severity", "max(phq9/27, gad7/21); NaN when neither known", _severity),
+    Feature("modality_fit", "share of preferred modalities offered; NaN without", _modality_fit),
+    Feature("cultural_fit", "share of cultural preferences met; NaN without", _cultural_fit),
+    Feature("gender_fit", "1 if therapist's gender is preferred; NaN without", _gender_fit),
+    Feature(
+        "ethnicity_fit", "same ethnicity, where the client asked; NaN otherwise", _ethnicity_fit
+    ),
+    Feature("format_fit", "share of accepted formats offered", _format_fit),
+    Feature(
+        "low_bandwidth_fit",
+        "phone/chat usable, for low-bandwidth clients; else NaN",
+        _low_bandwidth_fit,
+    ),
+    Feature("in_person_fit", "both accept in-person sessions", _in_person_fit),
+    Feature(
+        "severe_in_person", "offers in person, for severe clients; else NaN", _severe_in_person
+    ),
+    Feature("availability_overlap", "weekly hours both have free", _availability_overlap),
+    Feature("availability_share", "overlap / client's hours", _availability_share),
+    Feature(
+        "other_language_fit",
+        "shares a non-English language the client speaks; NaN if en only",
+        _other_language_fit,
+    ),
+    Feature("years_experience", "years in practice", _years_experience),
+    Feature("load", "current_caseload / max_caseload", _load),
+    Feature("open_slots", "max_caseload − current_caseload", _open_slots),
+    Feature("fee_ratio", "session_fee / max_session_fee for self-pay; else NaN", _fee_ratio),
+    Feature("license", "license type code", _license, categorical=True),
+    Feature("crisis_trained", "1 if crisis trained", _crisis_trained),
+    Feature("age_group", "client age group code", _age_group, categorical=True),
+    Feature("tr_overall", "EB good-outcome rate (s+mμ)/(n+m)", _tr_overall),
+    Feature("tr_n", "ln(1 + outcomes observed)", _tr_n),
+    Feature("tr_domain", "EB rate in the primary concern's domain", _tr_domain),
+    Feature("tr_domain_n", "ln(1 + outcomes in that domain)", _tr_domain_n),
+    Feature(
+        "tr_concerns", "1/k-weighted mean of domain rates over the client's concerns", _tr_concerns
+    ),
+    Feature("tr_domain_lift", "tr_domain − tr_overall", _tr_domain_lift),
+    Feature(
+        "text_similarity", "cosine(LSA(free_text), LSA(bio)); NaN if either empty", _text_similarity
+    ),
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.categorical)
+
+
+def outcome_rows(
+    dataset: Dataset,
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """History rows with a known outcome: therapist id, intake primary-domain code, good or not."""
+    inter = dataset.interactions
+    known = has_outcome(inter)
+    rows = inter[known]
+    first = dataset.intakes.set_index("intake_id")["concerns"].map(lambda xs: xs[0] if xs else None)
+    concern = rows["intake_id"].map(first)
+    domains = concern.map(_DOMAIN_OF_CONCERN).fillna(-1).to_numpy(dtype=np.int64)
+    return rows["therapist_id"].to_numpy(dtype=object), domains, good_outcome(rows)
+
+
+class FeaturePipeline:
+    """Fit on history, transform candidate pairs into the matrix of :data:`FEATURES`.
+
+    ``fit`` learns the text embedder (bios and intake texts) and the therapists'
+    :class:`TrackRecord`; pass ``track_record=`` to :meth:`transform` to score with another one
+    (training uses out-of-fold track records so no row's own outcome leaks into its features).
+    """
+
+    def __init__(self, text_dims: int = 32, seed: int = 0) -> None:
+        self.text_dims = text_dims
+        self.seed = seed
+        self._bound: weakref.WeakKeyDictionary[TherapistPool, dict[int, dict[str, Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Column names of the transformed matrix."""
+        return list(FEATURE_NAMES)
+
+    def fit(self, dataset: Dataset) -> FeaturePipeline:
+        """Learn the text model and the track record from ``dataset`` (its history only)."""
+        texts = list(dataset.therapists["bio"].dropna().astype(str))
+        texts += list(dataset.intakes["free_text"].dropna().astype(str))
+        self.text_ = TextEmbedder(dims=self.text_dims, seed=self.seed).fit(texts)
+        self.track_record_ = self.fit_track_record(dataset)
+        return self
+
+    @staticmethod
+    def fit_track_record(dataset: Dataset) -> TrackRecord:
+        """A track record fitted on ``dataset``'s outcomes only."""
+        return TrackRecord().fit(*outcome_rows(dataset))
+
+    def _pool_tables(self, pool: TherapistPool, track_record: TrackRecord) -> dict[str, Any]:
+        per_pool = self._bound.setdefault(pool, {})
+        key = id(track_record)
+        if key not in per_pool:
+            english = pool.languages_vocab.index.get(_ENGLISH, -1)
+            mask = np.zeros(pool.languages.shape[1], dtype=np.uint64)
+            if english >= 0:
+                mask[english // 64] = np.uint64(1) << np.uint64(english % 64)
+            if len(per_pool) > 4:
+                per_pool.clear()
+            per_pool[key] = {
+                "tr": track_record.align(pool.ids),
+                "bio_text": self.text_.transform(pool.bios),
+                "english_mask": mask,
+                "_keep": track_record,
+            }
+        return per_pool[key]
+
+    def transform(
+        self,
+        batch: IntakeBatch,
+        pool: TherapistPool,
+        pairs: Pairs,
+        *,
+        track_record: TrackRecord | None = None,
+        intake_text: F32 | None = None,
+    ) -> F32:
+        """The ``(len(pairs), len(FEATURES))`` float32 matrix; NaN marks a missing value."""
+        if not hasattr(self, "text_"):
+            raise NotFittedError("FeaturePipeline is not fitted")
+        tr = track_record or self.track_record_
+        ctx = PairContext(
+            batch=batch,
+            pool=pool,
+            i=pairs.intake_idx,
+            j=pairs.therapist_idx,
+            tables=self._pool_tables(pool, tr),
+            intake_text=self.text_.transform(batch.free_text)
+            if intake_text is None
+            else intake_text,
+        )
+        out = np.empty((len(pairs), len(FEATURES)), dtype=np.float32)
+        for k, feature in enumerate(FEATURES):
+            out[:, k] = feature.compute(ctx)
+        return out
+
+    def state(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+        """JSON-able parameters and named arrays of the fitted pipeline (no pickle)."""
+        text_params, text_arrays = self.text_.state()
+        tr_params, tr_arrays = self.track_record_.state()
+        params = {
+            "text_dims": self.text_dims,
+            "seed": self.seed,
+            "features": list(FEATURE_NAMES),
+            "text": text_params,
+            "track_record": tr_params,
+        }
+        arrays = {f"text.{k}": v for k, v in text_arrays.items()}
+        arrays |= {f"track_record.{k}": v for k, v in tr_arrays.items()}
+        return params, arrays
+
+    @classmethod
+    def from_state(
+        cls, params: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]
+    ) -> FeaturePipeline:
+        """Rebuild a fitted pipeline from :meth:`state`."""
+        pipe = cls(text_dims=int(params["text_dims"]), seed=int(params["seed"]))
+        pipe.text_ = TextEmbedder.from_state(
+            params["text"], {k[5:]: v for k, v in arrays.items() if k.startswith("text.")}
+        )
+        pipe.track_record_ = TrackRecord.from_state(
+            params["track_record"],
+            {k[13:]: v for k, v in arrays.items() if k.startswith("track_record.")},
+        )
+        return pipe
+
+
+__all__ = ["CATEGORICAL", "FEATURES", "FEATURE_NAMES", "Feature", "FeaturePipeline", "PairContext"]

@@ -1,0 +1,75 @@
+"""Free-text ↔ bio similarity: hashed TF-IDF reduced by SVD (latent semantic analysis).
+
+The hashing vectoriser has no vocabulary to store, so the fitted state is two arrays (idf and the
+SVD components) that save and load without pickle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from features.errors import NotFittedError
+
+_HASHER = HashingVectorizer(
+    n_features=2**13, alternate_sign=False, norm=None, stop_words="english", ngram_range=(1, 1)
+)
+
+
+@dataclass
+class TextEmbedder:
+    """Texts → unit vectors; cosine(a, b) = a·b. Empty texts map to the zero vector."""
+
+    dims: int = 32
+    seed: int = 0
+
+    def fit(self, texts: Sequence[str]) -> TextEmbedder:
+        """Fit idf = ln((1+N)/(1+df)) + 1 and the SVD on non-empty ``texts``."""
+        docs = [t for t in texts if t]
+        counts = _HASHER.transform(docs or ["empty"])
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        self.idf_ = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)
+        weighted = counts.multiply(self.idf_).tocsr()
+        k = max(1, min(self.dims, weighted.shape[0] - 1, weighted.shape[1] - 1))
+        svd = TruncatedSVD(n_components=k, random_state=self.seed).fit(weighted)
+        self.components_ = svd.components_.astype(np.float32)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Unit-norm LSA vectors, ``(len(texts), k)``; zero rows for empty texts."""
+        if not hasattr(self, "idf_"):
+            raise NotFittedError("TextEmbedder is not fitted")
+        out = np.zeros((len(texts), self.components_.shape[0]), dtype=np.float32)
+        filled = [i for i, t in enumerate(texts) if t]
+        if filled:
+            counts = _HASHER.transform([texts[i] for i in filled]).multiply(self.idf_).tocsr()
+            vecs = np.asarray(counts @ self.components_.T, dtype=np.float32)
+            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+            out[filled] = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
+        return out
+
+    def state(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+        """JSON-able parameters and arrays."""
+        return {"dims": self.dims, "seed": self.seed}, {
+            "idf": self.idf_,
+            "components": self.components_,
+        }
+
+    @classmethod
+    def from_state(
+        cls, params: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]
+    ) -> TextEmbedder:
+        """Rebuild from :meth:`state`."""
+        emb = cls(dims=int(params["dims"]), seed=int(params["seed"]))
+        emb.idf_ = np.asarray(arrays["idf"], dtype=np.float32)
+        emb.components_ = np.asarray(arrays["components"], dtype=np.float32)
+        return emb
+
+
+__all__ = ["TextEmbedder"]
