@@ -52,7 +52,7 @@ def overlap(a: Words, b: Words) -> npt.NDArray[np.int64]:
 
 def intersects(a: Words, b: Words) -> npt.NDArray[np.bool_]:
     """Whether each row of ``a`` shares a member with the matching row of ``b``."""
-    return (a & b).any(axis=-1)
+    return np.asarray((a & b).any(axis=-1), dtype=bool)
 
 
 def has(words: Words, item: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -62,7 +62,7 @@ def has(words: Words, item: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     safe = np.where(valid, item, 0)
     word = np.take_along_axis(words, np.broadcast_to(safe // 64, words.shape[:-1])[..., None], -1)
     bit = (word[..., 0] >> (safe % 64).astype(np.uint64)) & np.uint64(1)
-    return (bit == 1) & valid
+    return np.asarray((bit == 1) & valid, dtype=bool)
 
 
 def members(words: Words, width: int) -> npt.NDArray[np.bool_]:

@@ -88,7 +88,7 @@ class Table:
         return [c.name for c in self.columns]
 
 
-_HOUR = {"minimum": 0, "maximum": HOURS_PER_WEEK - 1}
+LAST_HOUR = HOURS_PER_WEEK - 1
 
 THERAPISTS = Table(
     name="therapists",
@@ -121,7 +121,8 @@ THERAPISTS = Table(
             True,
             "Open UTC hours of the week for new clients.",
             min_items=1,
-            **_HOUR,
+            minimum=0,
+            maximum=LAST_HOUR,
         ),
         Column("max_caseload", Kind.INT, True, "Most clients at once.", minimum=0),
         Column("current_caseload", Kind.INT, True, "Clients now.", minimum=0),
@@ -172,7 +173,8 @@ INTAKES = Table(
             True,
             "UTC hours the client can attend.",
             min_items=1,
-            **_HOUR,
+            minimum=0,
+            maximum=LAST_HOUR,
         ),
         Column("payment", Kind.STR, True, "Payer code or self_pay.", max_len=64),
         Column("max_session_fee", Kind.FLOAT, False, "For self_pay.", minimum=0),

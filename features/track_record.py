@@ -19,15 +19,15 @@ from features.vocab import Domain
 N_DOMAINS = len(Domain)
 
 
-def beta_prior_strength(
-    successes: npt.NDArray[np.float64], trials: npt.NDArray[np.float64]
-) -> float:
+def beta_prior_strength(successes: npt.ArrayLike, trials: npt.ArrayLike) -> float:
     """Prior strength m of a beta-binomial by the method of moments.
 
     With pooled rate μ and between-unit variance τ² = Var_w(p̂) − μ(1−μ)·mean(1/n),
     m = μ(1−μ)/τ² − 1 (the number of pseudo-outcomes a unit's own record must outweigh).
     Clipped to [2, 1000]; 1000 when no between-unit variance is detectable.
     """
+    successes = np.asarray(successes, dtype=np.float64)
+    trials = np.asarray(trials, dtype=np.float64)
     seen = trials > 0
     if seen.sum() < 3:
         return 1000.0

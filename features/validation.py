@@ -66,7 +66,6 @@ def _pa_column(col: Column) -> pa.Column:
     return pa.Column(
         checks=checks,
         nullable=not col.required,
-        unique=col.unique,
         required=False,
         name=col.name,
     )
@@ -95,8 +94,6 @@ def _message(col: Column | None, check: str, value: object) -> str:
         return f"needs {col.min_items} to {col.max_items or 'any number of'} items"
     if check == "not_nullable":
         return "required value is missing"
-    if check == "field_uniqueness":
-        return "duplicate id"
     if check in ("vocabulary", "items_in_vocabulary") and col is not None:
         return f"unknown value; allowed: {', '.join(col.allowed or [])}"
     if col is not None and check in ("minimum", "maximum", "items_in_range"):
@@ -126,11 +123,11 @@ def _shown(col: Column | None, check: str, value: object) -> str | None:
 
 def check_table(file: str, table: Table, frame: pd.DataFrame) -> list[Problem]:
     """Run the pandera schema of ``table`` over a parsed frame; every failure as a Problem."""
+    problems = check_unique(file, table, frame)
     try:
         pandera_schema(table).validate(frame, lazy=True)
     except pa_errors.SchemaErrors as err:
         cases = err.failure_cases
-        problems = []
         for case in cases.itertuples(index=False):
             name = str(case.column) if case.column is not None else None
             col = table.column(name) if name in table.names else None
@@ -144,8 +141,7 @@ def check_table(file: str, table: Table, frame: pd.DataFrame) -> list[Problem]:
             problems.append(
                 Problem(file, row, name, _shown(col, check, value), _message(col, check, value))
             )
-        return problems
-    return []
+    return problems
 
 
 def check_references(
@@ -157,6 +153,28 @@ def check_references(
         Problem(file, int(i) + 1, column, str(frame[column].iloc[int(i)]), f"not in {target}")
         for i in np.flatnonzero(dangling.to_numpy())[:1000]
     ]
+
+
+def check_unique(file: str, table: Table, frame: pd.DataFrame) -> list[Problem]:
+    """Rows repeating an id seen on an earlier row (the first occurrence is not a problem)."""
+    problems = []
+    for col in table.columns:
+        if col.unique and col.name in frame.columns:
+            values = frame[col.name]
+            first = values.drop_duplicates(keep="first")
+            first_row = pd.Series(first.index, index=first.to_numpy())
+            for i in np.flatnonzero((values.notna() & values.duplicated(keep="first")).to_numpy()):
+                original = int(first_row[values.iloc[i]]) + 1
+                problems.append(
+                    Problem(
+                        file,
+                        int(i) + 1,
+                        col.name,
+                        str(values.iloc[i]),
+                        f"duplicate id (first at row {original})",
+                    )
+                )
+    return problems
 
 
 def check_duplicate_pairs(file: str, frame: pd.DataFrame, columns: list[str]) -> list[Problem]:
@@ -183,6 +201,7 @@ __all__ = [
     "check_duplicate_pairs",
     "check_references",
     "check_table",
+    "check_unique",
     "columns_of_kind",
     "pandera_schema",
 ]

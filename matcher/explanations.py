@@ -1,0 +1,204 @@
+"""Plain-language reasons for a match, ordered by each feature's contribution to the score.
+
+Contributions are LightGBM SHAP values (``pred_contrib``) of the outcome model. A feature yields a
+reason only when it pushes the score up and its value says something true about the pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from features.encoding import IntakeBatch, TherapistPool
+from features.pipeline import FEATURE_NAMES
+from features.vocab import Approach, Concern, Cultural, Domain, Format, Gender
+
+LANGUAGE_NAMES = {
+    "ar": "Arabic",
+    "bn": "Bengali",
+    "de": "German",
+    "en": "English",
+    "es": "Spanish",
+    "fa": "Persian",
+    "fr": "French",
+    "gu": "Gujarati",
+    "he": "Hebrew",
+    "hi": "Hindi",
+    "it": "Italian",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "mr": "Marathi",
+    "pa": "Punjabi",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "ru": "Russian",
+    "ta": "Tamil",
+    "te": "Telugu",
+    "tl": "Tagalog",
+    "tr": "Turkish",
+    "uk": "Ukrainian",
+    "ur": "Urdu",
+    "vi": "Vietnamese",
+    "zh": "Chinese",
+    "asl": "ASL",
+}
+CULTURAL_PHRASES = {
+    Cultural.LGBTQIA_AFFIRMING: "LGBTQIA+ affirming",
+    Cultural.BIPOC_CENTERED: "BIPOC-centered care",
+    Cultural.FAITH_CHRISTIAN: "Integrates Christian faith",
+    Cultural.FAITH_MUSLIM: "Integrates Muslim faith",
+    Cultural.FAITH_JEWISH: "Integrates Jewish faith",
+    Cultural.FAITH_HINDU: "Integrates Hindu faith",
+    Cultural.VETERANS_MILITARY: "Experienced with veterans and military families",
+    Cultural.DISABILITY_AFFIRMING: "Disability affirming",
+    Cultural.NEURODIVERGENT_AFFIRMING: "Neurodivergent affirming",
+    Cultural.IMMIGRANT_REFUGEE: "Experienced with immigrant and refugee clients",
+    Cultural.DEAF_HARD_OF_HEARING: "Experienced with Deaf and hard-of-hearing clients",
+    Cultural.FIRST_RESPONDERS: "Experienced with first responders",
+}
+_CONCERNS, _APPROACHES, _CULTURAL = list(Concern), list(Approach), list(Cultural)
+_GENDERS, _FORMATS, _DOMAINS = list(Gender), list(Format), list(Domain)
+T = TypeVar("T")
+Reason = Callable[[IntakeBatch, TherapistPool, int, int, float], str | None]
+
+
+def _human(value: str) -> str:
+    return value.replace("_", " ").replace("ptsd", "PTSD").replace("lgbtqia", "LGBTQIA+")
+
+
+def _bits(mask: np.uint64, members: Sequence[T]) -> list[T]:
+    return [m for k, m in enumerate(members) if (int(mask) >> k) & 1]
+
+
+def _specialty(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    matched = [
+        _CONCERNS[c].value for c in b.concerns[i] if c >= 0 and (int(p.specialties[j]) >> c) & 1
+    ]
+    return f"Specializes in {', '.join(_human(c) for c in matched[:3])}" if matched else None
+
+
+def _modality(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    shared = _bits(b.modality_pref[i] & p.modalities[j], _APPROACHES)
+    names = ", ".join(str(a).upper() if len(str(a)) <= 4 else _human(str(a)) for a in shared)
+    return f"Uses {names}, as you asked" if shared else None
+
+
+def _cultural(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    shared = _bits(b.cultural_pref[i] & p.cultural[j], _CULTURAL)
+    return CULTURAL_PHRASES[shared[0]] if shared else None
+
+
+def _gender(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    g = p.gender[j]
+    return f"A {_GENDERS[g].value} therapist, as you preferred" if v == 1 and g >= 0 else None
+
+
+def _ethnicity(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    return "Shares your cultural background" if v == 1 else None
+
+
+def _language(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    if v != 1:
+        return None
+    vocab = p.languages_vocab.values
+    shared = b.languages[i] & p.languages[j]
+    codes = [vocab[k] for k in range(len(vocab)) if (int(shared[k // 64]) >> (k % 64)) & 1]
+    others = [c for c in codes if c != "en"]
+    return f"Speaks {LANGUAGE_NAMES.get(others[0], others[0])}" if others else None
+
+
+def _low_bandwidth(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    return "Offers phone or chat sessions, which suit an unreliable connection" if v == 1 else None
+
+
+def _in_person(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    return "Offers in-person sessions in your area" if v == 1 else None
+
+
+def _availability(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    hours = int(np.bitwise_count(b.availability[i] & p.availability[j]).sum())
+    return f"Has {hours} open hours a week that fit your schedule" if hours else None
+
+
+def _experience(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    return f"{int(v)} years of experience" if v >= 5 else None
+
+
+def _track_record(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    d = b.primary_domain[i]
+    name = _DOMAINS[d].value.replace("_", " and ") if d >= 0 else "similar"
+    return f"Strong track record with {name} concerns"
+
+
+def _text(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    return "Their profile speaks to what you described" if v > 0.2 else None
+
+
+def _room(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    return "Has room for new clients now"
+
+
+def _crisis(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    return "Trained in crisis support" if v == 1 else None
+
+
+def _fee(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    return "Fee within your budget" if np.isfinite(v) and v <= 1 else None
+
+
+REASONS: dict[str, Reason] = {
+    "concern_fit": _specialty,
+    "primary_concern_fit": _specialty,
+    "concern_fit_severity": _specialty,
+    "modality_fit": _modality,
+    "cultural_fit": _cultural,
+    "gender_fit": _gender,
+    "ethnicity_fit": _ethnicity,
+    "other_language_fit": _language,
+    "low_bandwidth_fit": _low_bandwidth,
+    "in_person_fit": _in_person,
+    "severe_in_person": _in_person,
+    "availability_overlap": _availability,
+    "availability_share": _availability,
+    "years_experience": _experience,
+    "tr_domain": _track_record,
+    "tr_concerns": _track_record,
+    "tr_domain_lift": _track_record,
+    "tr_overall": _track_record,
+    "text_similarity": _text,
+    "load": _room,
+    "open_slots": _room,
+    "crisis_trained": _crisis,
+    "fee_ratio": _fee,
+}
+
+
+def reasons(
+    batch: IntakeBatch,
+    pool: TherapistPool,
+    i: int,
+    j: int,
+    *,
+    x: npt.NDArray[np.float32],
+    contrib: npt.NDArray[np.float64],
+    limit: int = 4,
+) -> list[str]:
+    """Distinct reasons for pair (i, j), strongest positive contribution first."""
+    out: list[str] = []
+    for k in np.argsort(-contrib[: len(FEATURE_NAMES)], kind="stable"):
+        if contrib[k] <= 0 or len(out) >= limit:
+            break
+        maker = REASONS.get(FEATURE_NAMES[k])
+        text = maker(batch, pool, i, j, float(x[k])) if maker else None
+        if text and text not in out:
+            out.append(text)
+    if not out:
+        fallback = _specialty(batch, pool, i, j, 0.0) or _availability(batch, pool, i, j, 0.0)
+        out = [fallback] if fallback else []
+    return out
+
+
+__all__ = ["LANGUAGE_NAMES", "REASONS", "reasons"]

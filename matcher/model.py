@@ -1,0 +1,163 @@
+"""The fitted matching model: feature pipeline + LightGBM boosters, saved without pickle.
+
+score(x) = P(good outcome | starts with this therapist) × P(engages | shown first)^α
+
+The outcome booster is fitted across intakes on chosen rows with known outcomes (who helps); the
+engagement booster on every shown row with the logged position as a feature, scored at position 1
+(who clients book and stay with, corrected for position bias). α (``engagement_weight``) trades
+the two; α = 0 ranks on predicted benefit alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import numpy.typing as npt
+
+from features.errors import ModelFormatError
+from features.pipeline import FEATURE_NAMES, FeaturePipeline
+
+FORMAT_VERSION = 1
+F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
+
+
+@dataclass
+class Prefilter:
+    """A linear proxy of the full score for phase one of phased ranking.
+
+    proxy(x) = b + Σ_f w_f · x_f with missing x_f replaced by the training mean; fitted to the
+    full model's log-odds so the best few hundred by proxy hold the full model's top picks.
+    """
+
+    weights: F64
+    intercept: float
+    fill: F64
+
+    def score(self, x: F32) -> F64:
+        """Proxy scores of the rows of ``x``."""
+        filled = np.where(np.isnan(x), self.fill, x)
+        return np.asarray(filled @ self.weights + self.intercept, dtype=np.float64)
+
+    @classmethod
+    def fit(cls, x: F32, target: F64) -> Prefilter:
+        """Least squares of ``target`` on ``x`` (NaN filled with column means), lightly ridged."""
+        fill = np.nan_to_num(np.nanmean(x, axis=0)) if len(x) else np.zeros(x.shape[1])
+        filled = np.where(np.isnan(x), fill, x).astype(np.float64)
+        mu, sd = filled.mean(0), filled.std(0) + 1e-9
+        z = (filled - mu) / sd
+        ridge = 1e-3 * len(z) * np.eye(z.shape[1])
+        w = np.linalg.solve(z.T @ z + ridge, z.T @ (target - target.mean()))
+        weights = w / sd
+        return cls(weights, float(target.mean() - mu @ weights), fill.astype(np.float64))
+
+
+@dataclass
+class MatchModel:
+    """What serving needs: the fitted pipeline, the boosters, the scoring rule and metadata."""
+
+    pipeline: FeaturePipeline
+    outcome: lgb.Booster
+    engagement: lgb.Booster | None = None
+    engagement_weight: float = 0.0
+    prefilter: Prefilter | None = None
+    version: str = "local"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Columns the boosters expect, in order."""
+        return list(FEATURE_NAMES)
+
+    def benefit(self, x: F32) -> F64:
+        """Predicted P(good outcome | the client starts with this therapist)."""
+        if len(x) == 0:
+            return np.zeros(0)
+        return np.asarray(self.outcome.predict(x, num_threads=1), dtype=np.float64)
+
+    def engagement_probability(self, x: F32) -> F64:
+        """Predicted P(books and engages | shown at position 1); 1 without an engagement model."""
+        if self.engagement is None or len(x) == 0:
+            return np.ones(len(x))
+        shown_first = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)])
+        return np.asarray(self.engagement.predict(shown_first, num_threads=1), dtype=np.float64)
+
+    def score(self, x: F32) -> F64:
+        """benefit × engagement^α (see the module docstring)."""
+        score = self.benefit(x)
+        if self.engagement is not None and self.engagement_weight > 0:
+            score = score * self.engagement_probability(x) ** self.engagement_weight
+        return score
+
+    def contributions(self, x: F32) -> F64:
+        """Per-feature SHAP contributions to the outcome log-odds, ``(n, F + 1)`` (last = bias)."""
+        return np.asarray(self.outcome.predict(x, pred_contrib=True, num_threads=1))
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the model as JSON + NPZ + LightGBM text files (loadable without pickle)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        params, arrays = self.pipeline.state()
+        np.savez_compressed(folder / "pipeline.npz", allow_pickle=False, **arrays)
+        self.outcome.save_model(str(folder / "outcome.txt"))
+        if self.engagement is not None:
+            self.engagement.save_model(str(folder / "engagement.txt"))
+        doc = {
+            "format_version": FORMAT_VERSION,
+            "version": self.version,
+            "features": self.feature_names,
+            "engagement_weight": self.engagement_weight,
+            "pipeline": params,
+            "prefilter": None
+            if self.prefilter is None
+            else {
+                "weights": self.prefilter.weights.tolist(),
+                "intercept": self.prefilter.intercept,
+                "fill": self.prefilter.fill.tolist(),
+            },
+            "metadata": self.metadata,
+        }
+        (folder / "model.json").write_text(json.dumps(doc, indent=2, default=str))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> MatchModel:
+        """Read a model written by :meth:`save`."""
+        folder = Path(folder)
+        try:
+            doc = json.loads((folder / "model.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelFormatError(f"{folder}: no readable model.json ({exc})") from exc
+        if doc.get("format_version") != FORMAT_VERSION:
+            raise ModelFormatError(
+                f"{folder}: unsupported model format {doc.get('format_version')}"
+            )
+        if doc["features"] != list(FEATURE_NAMES):
+            raise ModelFormatError(f"{folder}: model features differ from this engine's")
+        with np.load(folder / "pipeline.npz", allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        engagement_file = folder / "engagement.txt"
+        pre = doc.get("prefilter")
+        return cls(
+            pipeline=FeaturePipeline.from_state(doc["pipeline"], arrays),
+            outcome=lgb.Booster(model_file=str(folder / "outcome.txt")),
+            engagement=lgb.Booster(model_file=str(engagement_file))
+            if engagement_file.exists()
+            else None,
+            engagement_weight=float(doc["engagement_weight"]),
+            prefilter=None
+            if pre is None
+            else Prefilter(
+                np.asarray(pre["weights"]), float(pre["intercept"]), np.asarray(pre["fill"])
+            ),
+            version=str(doc["version"]),
+            metadata=dict(doc.get("metadata", {})),
+        )
+
+
+__all__ = ["MatchModel", "Prefilter"]

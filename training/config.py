@@ -1,0 +1,83 @@
+"""Typed configuration of a training job (loadable from a JSON or TOML file)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from features.errors import ConfigError
+from training.labels import LabelConfig
+
+DEFAULT_BOOSTER: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.02,
+    "num_leaves": 3,
+    "min_data_in_leaf": 100,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "verbose": -1,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 2,
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a trained model besides the data."""
+
+    seed: int = 0
+    holdout_fraction: float = 0.2
+    """Latest share of intakes (by submitted_at) kept for validation."""
+    folds: int = 5
+    """Folds for out-of-fold track records."""
+    early_stopping_fraction: float = 0.15
+    """Share of training intakes held out to pick the number of boosting rounds."""
+    max_rounds: int = 3000
+    engagement_weight: float = 0.0
+    """α in score = benefit × engagement^α."""
+    text_dims: int = 32
+    labels: LabelConfig = field(default_factory=LabelConfig)
+    booster: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_BOOSTER))
+    top_k: tuple[int, ...] = (1, 5, 10)
+    baselines: bool = True
+
+    def with_overrides(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields replaced."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (for logging)."""
+        return asdict(self)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrainConfig:
+        """Read a ``.json`` or ``.toml`` file whose keys are this class's fields."""
+        path = Path(path)
+        try:
+            raw = path.read_text()
+            data = tomllib.loads(raw) if path.suffix == ".toml" else json.loads(raw)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot read config ({exc})") from exc
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"{path}: unknown config key(s): {', '.join(sorted(unknown))}")
+        if "labels" in data:
+            data["labels"] = LabelConfig(**data["labels"])
+        if "booster" in data:
+            data["booster"] = {**DEFAULT_BOOSTER, **data["booster"]}
+        if "top_k" in data:
+            data["top_k"] = tuple(data["top_k"])
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+
+
+__all__ = ["DEFAULT_BOOSTER", "TrainConfig"]

@@ -1,0 +1,192 @@
+"""The training job: validate → split → features (out-of-fold) → fit → evaluate → log → register.
+
+Nothing is logged or registered when validation fails. Each run records the promotion decision.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import infer_signature
+
+from features.dataset import Dataset, load_dataset
+from features.encoding import TherapistPool
+from features.pipeline import FEATURE_NAMES, FeaturePipeline
+from matcher.model import MatchModel
+from training import tracking
+from training.baselines import default_baselines
+from training.config import TrainConfig
+from training.fit import FitReport, fit_boosters
+from training.labels import graded_label
+from training.matrices import logged_rows
+from training.registry import ARTIFACT, PromotionDecision, decide_promotion, promote
+from training.scorecard import Scorer, Truth, scorecard
+from training.settings import Settings
+from training.splits import subset, time_split
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    model: MatchModel
+    scorecard: pd.DataFrame
+    fit: FitReport
+    timings: dict[str, float]
+    run_id: str | None = None
+    version: str | None = None
+    decision: PromotionDecision | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def load_truth(folder: Path) -> Truth | None:
+    """The synthetic world's truth stored beside the data, if any."""
+    if not (folder / "truth").is_dir():
+        return None
+    from training.synth import WorldTruth
+
+    return WorldTruth.load(folder)
+
+
+def headline_metric(table: pd.DataFrame) -> str:
+    """uplift_at_5 when the data has a truth, else ndcg_at_5."""
+    return "uplift_at_5" if "uplift_at_5" in table.columns else "ndcg_at_5"
+
+
+def fit_and_evaluate(
+    dataset: Dataset,
+    config: TrainConfig,
+    *,
+    truth: Truth | None = None,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Everything but MLflow: split, out-of-fold features, fit, scorecard, serving pipeline."""
+    say = progress or (lambda _: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    train_ids, valid_ids = time_split(dataset, config.holdout_fraction, seed=config.seed)
+    train, valid = subset(dataset, train_ids), subset(dataset, valid_ids)
+    pool = TherapistPool.from_frame(dataset.therapists)
+    say("features")
+    pipeline = FeaturePipeline(text_dims=config.text_dims, seed=config.seed).fit(train)
+    rows = logged_rows(pipeline, train, pool, folds=config.folds, seed=config.seed)
+    timings["features"] = time.perf_counter() - t0
+    say("fit")
+    model, fit_report = fit_boosters(rows, config)
+    model.pipeline = pipeline
+    timings["fit"] = fit_report.fit_seconds
+    say("evaluate")
+    t1 = time.perf_counter()
+    scorers: dict[str, Scorer] = {
+        "model": model.score,
+        "benefit_only": model.benefit,
+        "engagement_only": model.engagement_probability,
+    }
+    if config.baselines:
+        y = graded_label(train.interactions, config.labels)
+        for name, baseline in default_baselines(config.seed).items():
+            scorers[name] = baseline.fit(rows.x, y, rows.group).score
+    table = scorecard(
+        scorers, pipeline, valid, pool, truth=truth, top_k=config.top_k, labels=config.labels
+    )
+    timings["evaluate"] = time.perf_counter() - t1
+    serving = copy.copy(pipeline)
+    serving.track_record_ = FeaturePipeline.fit_track_record(dataset)
+    model.pipeline = serving
+    metrics = {k: float(v) for k, v in table.loc["model"].items() if pd.notna(v)}
+    return TrainResult(model, table, fit_report, timings, metrics=metrics)
+
+
+def run_training(
+    data: str | Path | Dataset,
+    config: TrainConfig,
+    settings: Settings,
+    *,
+    promote_override: bool | None = None,
+    truth: Truth | None = None,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """The whole job, logged to MLflow and registered as ``settings.model_name``."""
+    say = progress or (lambda _: None)
+    say("validate")
+    if isinstance(data, Dataset):
+        dataset = data
+    else:
+        dataset = load_dataset(data)
+        truth = truth if truth is not None else load_truth(Path(data))
+    result = fit_and_evaluate(dataset, config, truth=truth, progress=progress)
+    say("log")
+    t0 = time.perf_counter()
+    client = tracking.configure(settings)
+    metric = headline_metric(result.scorecard)
+    with mlflow.start_run() as run:
+        mlflow.log_params(_flat_params(config))
+        mlflow.log_param("data_fingerprint", tracking.fingerprint(dataset))
+        mlflow.log_param("rows", len(dataset.interactions))
+        mlflow.log_metrics(result.metrics)
+        mlflow.log_metrics({f"seconds_{k}": v for k, v in result.timings.items()})
+        mlflow.log_table(result.scorecard.reset_index(names="ranker"), "evaluation.json")
+        tracking.log_json(list(FEATURE_NAMES), "features.json")
+        with tempfile.TemporaryDirectory() as tmp:
+            gains = result.model.outcome.feature_importance("gain").tolist()
+            tracking.log_importance_chart(
+                list(FEATURE_NAMES), gains, Path(tmp) / "feature_importance.png"
+            )
+            model_dir = result.model.save(Path(tmp) / ARTIFACT)
+            example = pd.DataFrame(
+                np.zeros((2, len(FEATURE_NAMES)), dtype=np.float32), columns=list(FEATURE_NAMES)
+            )
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(Path(__file__).with_name("pyfunc_model.py")),
+                artifacts={ARTIFACT: str(model_dir)},
+                signature=infer_signature(example, np.zeros(2)),
+                registered_model_name=settings.model_name,
+            )
+        version = str(info.registered_model_version)
+        decision = decide_promotion(
+            client,
+            settings.model_name,
+            metric,
+            result.metrics.get(metric, float("nan")),
+            override=promote_override,
+        )
+        if decision.promoted:
+            promote(client, settings.model_name, version)
+        mlflow.set_tags(
+            {
+                "promoted": str(decision.promoted),
+                "promotion_reason": decision.reason,
+                "model_version": version,
+            }
+        )
+        result.run_id = run.info.run_id
+    result.version = f"{settings.model_name}/{version}"
+    result.model.version = result.version
+    result.decision = decision
+    result.timings["mlflow"] = time.perf_counter() - t0
+    return result
+
+
+def _flat_params(config: TrainConfig) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in config.to_dict().items():
+        if isinstance(value, dict):
+            flat |= {f"{key}.{k}": v for k, v in value.items()}
+        else:
+            flat[key] = value
+    return flat
+
+
+__all__ = ["TrainResult", "fit_and_evaluate", "headline_metric", "load_truth", "run_training"]
