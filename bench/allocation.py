@@ -17,15 +17,18 @@ Overloads = Σ_j max(0, assigned_j − slots_j).
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
+# bench/ holds scripts named like the packages (features.py, training.py); keep it off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+import argparse  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,10 +74,11 @@ def build_cohort(size: int, *, seed: int, capacity: float, noise: float) -> Coho
     pool = TherapistPool.from_frame(therapists)
     batch = pool.encode_intakes(intakes)
     ok = np.flatnonzero(triage(batch).route != Route.CRISIS)[:size]
-    batch = pool.encode_intakes(intakes.iloc[ok])
+    cohort = intakes.iloc[ok]
+    batch = pool.encode_intakes(cohort)
     pairs = eligible_pairs(batch, pool).pairs
     true = world.truth.p_good(
-        batch.frame, therapists, batch.ids[pairs.intake_idx], pool.ids[pairs.therapist_idx]
+        cohort, therapists, batch.ids[pairs.intake_idx], pool.ids[pairs.therapist_idx]
     )
     rng = np.random.default_rng(seed)
     predicted = np.clip(true + rng.normal(0.0, noise, len(true)), 0.0, 1.0)

@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +19,7 @@ import pandas as pd
 
 from features import bitset
 from features.bitset import Words
+from features.schemas import INTAKES, THERAPISTS
 from features.vocab import (
     CONCERN_DOMAIN,
     HOURS_PER_WEEK,
@@ -59,62 +62,81 @@ class Vocabulary:
         """The sorted distinct values."""
         return cls(tuple(sorted({str(v) for v in values})))
 
-    def codes(self, values: pd.Series) -> I64:
+    def codes(self, values: Sequence[str]) -> I64:
         """Code of each value; −1 where unknown or missing."""
-        return values.map(self.index).fillna(-1).to_numpy(dtype=np.int64)
+        return np.fromiter(
+            (self.index.get(v, -1) for v in values), dtype=np.int64, count=len(values)
+        )
 
     def __len__(self) -> int:
         return len(self.values)
 
 
-def _exploded(column: pd.Series) -> tuple[I64, pd.Series]:
-    flat = column.explode()
-    rows = column.index.get_indexer(flat.index).astype(np.int64)
-    keep = flat.notna().to_numpy()
-    return rows[keep], flat[keep]
+Cells = Sequence[Any]
+Rows: TypeAlias = pd.DataFrame | Sequence[Mapping[str, Any]]
+"""A typed table, or its rows as records (JSON-like dicts; lists stay lists)."""
 
 
-def enum_codes(column: pd.Series, enum: type[StrEnum]) -> I64:
+def columns(rows: Rows, names: Sequence[str]) -> dict[str, list[Any]]:
+    """Column name → list of cells for ``names``, from a typed frame or from records.
+
+    A column the frame lacks, or a key a record lacks, reads as missing (None).
+    """
+    if isinstance(rows, pd.DataFrame):
+        n = len(rows)
+        return {c: rows[c].tolist() if c in rows.columns else [None] * n for c in names}
+    return {c: [r.get(c) for r in rows] for c in names}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _index(enum: type[StrEnum]) -> dict[str, int]:
+    return {m.value: i for i, m in enumerate(enum)}
+
+
+def enum_codes(cells: Cells, enum: type[StrEnum]) -> I64:
     """Code (member position) of each scalar value; −1 where missing or unknown."""
-    index = {m.value: i for i, m in enumerate(enum)}
-    return column.map(index).fillna(-1).to_numpy(dtype=np.int64)
+    index = _index(enum)
+    return np.fromiter((index.get(v, -1) for v in cells), dtype=np.int64, count=len(cells))
 
 
-def enum_mask(column: pd.Series, enum: type[StrEnum]) -> npt.NDArray[np.uint64]:
-    """A list column over a fixed vocabulary (≤64 values) as one uint64 bitmask per row."""
-    return vocab_words(column, {m.value: i for i, m in enumerate(enum)}, len(enum))[:, 0]
+def vocab_words(cells: Cells, index: dict[str, int], width: int) -> Words:
+    """List cells as packed words over ``index`` (values not in it are dropped)."""
+    lists = [xs if isinstance(xs, (list, tuple, np.ndarray)) else [] for xs in cells]
+    rows = np.repeat(np.arange(len(lists)), [len(xs) for xs in lists]).astype(np.int64)
+    items = np.fromiter((index.get(x, -1) for xs in lists for x in xs), dtype=np.int64)
+    return bitset.pack(rows, items, len(lists), width)
 
 
-def vocab_words(column: pd.Series, index: dict[str, int], width: int) -> Words:
-    """A list column as packed words over ``index`` (values not in it are dropped)."""
-    column = column.reset_index(drop=True)
-    rows, flat = _exploded(column)
-    items = flat.map(index).fillna(-1).to_numpy(dtype=np.int64)
-    return bitset.pack(rows, items, len(column), width)
+def enum_mask(cells: Cells, enum: type[StrEnum]) -> npt.NDArray[np.uint64]:
+    """List cells over a fixed vocabulary (≤64 values) as one uint64 bitmask per row."""
+    return vocab_words(cells, _index(enum), len(enum))[:, 0]
 
 
-def hour_words(column: pd.Series) -> Words:
+def hour_words(cells: Cells) -> Words:
     """Availability lists as 3 packed words over the 168 hours of the week."""
-    column = column.reset_index(drop=True)
-    rows, flat = _exploded(column)
-    return bitset.pack(rows, flat.to_numpy(dtype=np.int64), len(column), HOURS_PER_WEEK)
+    lists = [xs if isinstance(xs, (list, tuple, np.ndarray)) else [] for xs in cells]
+    rows = np.repeat(np.arange(len(lists)), [len(xs) for xs in lists]).astype(np.int64)
+    items = np.fromiter((int(x) for xs in lists for x in xs), dtype=np.int64)
+    return bitset.pack(rows, items, len(lists), HOURS_PER_WEEK)
 
 
-def _float(column: pd.Series) -> F32:
-    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+def _float(cells: Cells) -> F32:
+    return np.fromiter(
+        (np.nan if _missing(v) else float(v) for v in cells), dtype=np.float32, count=len(cells)
+    )
 
 
-def _bool(column: pd.Series, default: bool = False) -> B:
-    return column.astype("boolean").fillna(default).to_numpy(dtype=bool)
+def _bool(cells: Cells, default: bool = False) -> B:
+    return np.fromiter(
+        (default if _missing(v) else bool(v) for v in cells), dtype=bool, count=len(cells)
+    )
 
 
-def _text(column: pd.Series) -> list[str]:
-    return column.astype(object).where(column.notna(), "").astype(str).tolist()
-
-
-def country_of(regions: pd.Series) -> pd.Series:
-    """The country part of ISO 3166-2 codes (``US-CA`` → ``US``; ``IN`` stays ``IN``)."""
-    return regions.astype("string").str.split("-").str[0]
+def _text(cells: Cells) -> list[str]:
+    return ["" if _missing(v) else str(v) for v in cells]
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,35 +178,36 @@ class TherapistPool:
     def from_frame(cls, therapists: pd.DataFrame) -> TherapistPool:
         """Encode a typed therapists table (as :func:`features.dataset.load_dataset` gives)."""
         df = therapists.reset_index(drop=True)
-        regions = Vocabulary.build(x for xs in df["licensed_regions"] for x in xs)
-        languages = Vocabulary.build(x for xs in df["languages"] for x in xs)
-        payers = Vocabulary.build(x for xs in df["payers_accepted"] for x in xs)
-        ids = df["therapist_id"].to_numpy(dtype=object)
+        col = columns(df, THERAPISTS.names)
+        regions = Vocabulary.build(x for xs in col["licensed_regions"] for x in xs)
+        languages = Vocabulary.build(x for xs in col["languages"] for x in xs)
+        payers = Vocabulary.build(x for xs in col["payers_accepted"] for x in xs)
+        ids = np.array(col["therapist_id"], dtype=object)
         return cls(
             frame=df,
             ids=ids,
             regions_vocab=regions,
             languages_vocab=languages,
             payers_vocab=payers,
-            regions=vocab_words(df["licensed_regions"], regions.index, len(regions)),
-            languages=vocab_words(df["languages"], languages.index, len(languages)),
-            payers=vocab_words(df["payers_accepted"], payers.index, len(payers)),
-            specialties=enum_mask(df["specialties"], Concern),
-            modalities=enum_mask(df["modalities"], Approach),
-            formats=enum_mask(df["formats"], Format),
-            cultural=enum_mask(df["cultural_competencies"], Cultural),
-            age_groups=enum_mask(df["age_groups_served"], AgeGroup),
-            availability=hour_words(df["availability"]),
-            license=enum_codes(df["license_type"], License),
-            gender=enum_codes(df["gender"], Gender),
-            ethnicity=enum_codes(df["ethnicity"], Ethnicity),
-            years=_float(df["years_experience"]),
-            fee=_float(df["session_fee"]),
-            max_caseload=_float(df["max_caseload"]),
-            current_caseload=_float(df["current_caseload"]),
-            accepting=_bool(df["accepting_new_clients"]),
-            crisis_trained=_bool(df["crisis_trained"]),
-            bios=_text(df["bio"]),
+            regions=vocab_words(col["licensed_regions"], regions.index, len(regions)),
+            languages=vocab_words(col["languages"], languages.index, len(languages)),
+            payers=vocab_words(col["payers_accepted"], payers.index, len(payers)),
+            specialties=enum_mask(col["specialties"], Concern),
+            modalities=enum_mask(col["modalities"], Approach),
+            formats=enum_mask(col["formats"], Format),
+            cultural=enum_mask(col["cultural_competencies"], Cultural),
+            age_groups=enum_mask(col["age_groups_served"], AgeGroup),
+            availability=hour_words(col["availability"]),
+            license=enum_codes(col["license_type"], License),
+            gender=enum_codes(col["gender"], Gender),
+            ethnicity=enum_codes(col["ethnicity"], Ethnicity),
+            years=_float(col["years_experience"]),
+            fee=_float(col["session_fee"]),
+            max_caseload=_float(col["max_caseload"]),
+            current_caseload=_float(col["current_caseload"]),
+            accepting=_bool(col["accepting_new_clients"]),
+            crisis_trained=_bool(col["crisis_trained"]),
+            bios=_text(col["bio"]),
             index={str(t): i for i, t in enumerate(ids)},
         )
 
@@ -208,8 +231,8 @@ class TherapistPool:
         """Row of each therapist id in the pool (−1 where unknown)."""
         return np.array([self.index.get(str(t), -1) for t in therapist_ids], dtype=np.int64)
 
-    def encode_intakes(self, intakes: pd.DataFrame) -> IntakeBatch:
-        """Encode typed intakes against this pool's vocabularies."""
+    def encode_intakes(self, intakes: Rows) -> IntakeBatch:
+        """Encode typed intakes (a frame or records) against this pool's vocabularies."""
         return IntakeBatch.encode(intakes, self)
 
 
@@ -220,8 +243,9 @@ class IntakeBatch:
     ``concerns`` is ``(n, 5)`` concern codes, most important first, padded with −1.
     """
 
-    frame: pd.DataFrame
     ids: npt.NDArray[np.object_]
+    regions: list[str]
+    """The client regions as given (for crisis resources)."""
     age_group: I64
     region: I64
     country: I64
@@ -247,47 +271,44 @@ class IntakeBatch:
     free_text: list[str]
 
     @classmethod
-    def encode(cls, intakes: pd.DataFrame, pool: TherapistPool) -> IntakeBatch:
-        """Encode typed intakes against ``pool``."""
-        df = intakes.reset_index(drop=True)
-        concern_index = {m.value: i for i, m in enumerate(Concern)}
-        rows, flat = _exploded(df["concerns"])
-        order = flat.groupby(rows).cumcount().to_numpy()
-        keep = order < MAX_CONCERNS
-        concerns = np.full((len(df), MAX_CONCERNS), -1, dtype=np.int64)
-        concerns[rows[keep], order[keep]] = (
-            flat[keep].map(concern_index).fillna(-1).to_numpy(dtype=np.int64)
-        )
-        region = df["region"].astype("string")
-        payment = df["payment"].astype("string")
+    def encode(cls, intakes: Rows, pool: TherapistPool) -> IntakeBatch:
+        """Encode typed intakes (a frame or records) against ``pool``."""
+        col = columns(intakes, INTAKES.names)
+        concern_index = _index(Concern)
+        concerns = np.full((len(intakes), MAX_CONCERNS), -1, dtype=np.int64)
+        for r, xs in enumerate(col["concerns"]):
+            codes = [concern_index.get(x, -1) for x in (xs or [])[:MAX_CONCERNS]]
+            concerns[r, : len(codes)] = codes
+        region = ["" if _missing(v) else str(v).strip() for v in col["region"]]
+        payment = ["" if _missing(v) else str(v) for v in col["payment"]]
         return cls(
-            frame=df,
-            ids=df["intake_id"].to_numpy(dtype=object),
-            age_group=enum_codes(df["age_group"], AgeGroup),
+            ids=np.array(col["intake_id"], dtype=object),
+            regions=region,
+            age_group=enum_codes(col["age_group"], AgeGroup),
             region=pool.regions_vocab.codes(region),
-            country=pool.regions_vocab.codes(country_of(region)),
+            country=pool.regions_vocab.codes([r.split("-")[0] for r in region]),
             concerns=concerns,
-            concern_mask=enum_mask(df["concerns"], Concern),
-            phq9=_float(df["phq9"]),
-            gad7=_float(df["gad7"]),
-            item9=_float(df["phq9_item9"]),
-            crisis_now=_bool(df["crisis_now"]),
-            formats=enum_mask(df["preferred_formats"], Format),
+            concern_mask=enum_mask(col["concerns"], Concern),
+            phq9=_float(col["phq9"]),
+            gad7=_float(col["gad7"]),
+            item9=_float(col["phq9_item9"]),
+            crisis_now=_bool(col["crisis_now"]),
+            formats=enum_mask(col["preferred_formats"], Format),
             languages=vocab_words(
-                df["languages"], pool.languages_vocab.index, len(pool.languages_vocab)
+                col["languages"], pool.languages_vocab.index, len(pool.languages_vocab)
             ),
-            gender_pref=enum_mask(df["preferred_therapist_genders"], Gender),
-            cultural_pref=enum_mask(df["cultural_preferences"], Cultural),
-            modality_pref=enum_mask(df["preferred_modalities"], Approach),
-            client_gender=enum_codes(df["client_gender"], Gender),
-            client_ethnicity=enum_codes(df["client_ethnicity"], Ethnicity),
-            same_ethnicity=_bool(df["prefers_same_ethnicity"]),
-            availability=hour_words(df["availability"]),
+            gender_pref=enum_mask(col["preferred_therapist_genders"], Gender),
+            cultural_pref=enum_mask(col["cultural_preferences"], Cultural),
+            modality_pref=enum_mask(col["preferred_modalities"], Approach),
+            client_gender=enum_codes(col["client_gender"], Gender),
+            client_ethnicity=enum_codes(col["client_ethnicity"], Ethnicity),
+            same_ethnicity=_bool(col["prefers_same_ethnicity"]),
+            availability=hour_words(col["availability"]),
             payment=pool.payers_vocab.codes(payment),
-            self_pay=(payment == SELF_PAY).fillna(False).to_numpy(dtype=bool),
-            max_fee=_float(df["max_session_fee"]),
-            low_bandwidth=_bool(df["low_bandwidth"]),
-            free_text=_text(df["free_text"]),
+            self_pay=np.array([p == SELF_PAY for p in payment], dtype=bool),
+            max_fee=_float(col["max_session_fee"]),
+            low_bandwidth=_bool(col["low_bandwidth"]),
+            free_text=_text(col["free_text"]),
         )
 
     def __len__(self) -> int:
@@ -340,9 +361,10 @@ __all__ = [
     "MAX_CONCERNS",
     "IntakeBatch",
     "Pairs",
+    "Rows",
     "TherapistPool",
     "Vocabulary",
-    "country_of",
+    "columns",
     "enum_codes",
     "enum_mask",
     "hour_words",

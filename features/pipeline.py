@@ -225,31 +225,55 @@ class Feature:
     doc: str
     compute: Callable[[PairContext], F32]
     categorical: bool = False
+    monotone: int = 0
+    """+1 when more of it can only help the outcome (a constraint the booster may enforce)."""
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("concern_fit", "Σ_k w_k·[concern_k ∈ specialties] / Σ_k w_k, w_k = 1/k", _concern_fit),
+    Feature(
+        "concern_fit",
+        "Σ_k w_k·[concern_k ∈ specialties] / Σ_k w_k, w_k = 1/k",
+        _concern_fit,
+        monotone=1,
+    ),
     Feature(
         "primary_concern_fit",
         "1 if the most important concern is a specialty",
         _primary_concern_fit,
+        monotone=1,
     ),
     Feature(
-        "concern_fit_severity", "concern_fit × severity (0.5 when unknown)", _concern_fit_severity
+        "concern_fit_severity",
+        "concern_fit × severity (0.5 when unknown)",
+        _concern_fit_severity,
+        monotone=1,
     ),
     Feature("n_specialties", "number of specialties listed", _n_specialties),
     Feature("severity", "max(phq9/27, gad7/21); NaN when neither known", _severity),
-    Feature("modality_fit", "share of preferred modalities offered; NaN without", _modality_fit),
-    Feature("cultural_fit", "share of cultural preferences met; NaN without", _cultural_fit),
-    Feature("gender_fit", "1 if therapist's gender is preferred; NaN without", _gender_fit),
     Feature(
-        "ethnicity_fit", "same ethnicity, where the client asked; NaN otherwise", _ethnicity_fit
+        "modality_fit",
+        "share of preferred modalities offered; NaN without",
+        _modality_fit,
+        monotone=1,
     ),
-    Feature("format_fit", "share of accepted formats offered", _format_fit),
+    Feature(
+        "cultural_fit", "share of cultural preferences met; NaN without", _cultural_fit, monotone=1
+    ),
+    Feature(
+        "gender_fit", "1 if therapist's gender is preferred; NaN without", _gender_fit, monotone=1
+    ),
+    Feature(
+        "ethnicity_fit",
+        "same ethnicity, where the client asked; NaN otherwise",
+        _ethnicity_fit,
+        monotone=1,
+    ),
+    Feature("format_fit", "share of accepted formats offered", _format_fit, monotone=1),
     Feature(
         "low_bandwidth_fit",
         "phone/chat usable, for low-bandwidth clients; else NaN",
         _low_bandwidth_fit,
+        monotone=1,
     ),
     Feature("in_person_fit", "both accept in-person sessions", _in_person_fit),
     Feature(
@@ -269,12 +293,15 @@ FEATURES: tuple[Feature, ...] = (
     Feature("license", "license type code", _license, categorical=True),
     Feature("crisis_trained", "1 if crisis trained", _crisis_trained),
     Feature("age_group", "client age group code", _age_group, categorical=True),
-    Feature("tr_overall", "EB good-outcome rate (s+mμ)/(n+m)", _tr_overall),
+    Feature("tr_overall", "EB good-outcome rate (s+mμ)/(n+m)", _tr_overall, monotone=1),
     Feature("tr_n", "ln(1 + outcomes observed)", _tr_n),
-    Feature("tr_domain", "EB rate in the primary concern's domain", _tr_domain),
+    Feature("tr_domain", "EB rate in the primary concern's domain", _tr_domain, monotone=1),
     Feature("tr_domain_n", "ln(1 + outcomes in that domain)", _tr_domain_n),
     Feature(
-        "tr_concerns", "1/k-weighted mean of domain rates over the client's concerns", _tr_concerns
+        "tr_concerns",
+        "1/k-weighted mean of domain rates over the client's concerns",
+        _tr_concerns,
+        monotone=1,
     ),
     Feature("tr_domain_lift", "tr_domain − tr_overall", _tr_domain_lift),
     Feature(
@@ -283,6 +310,7 @@ FEATURES: tuple[Feature, ...] = (
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.categorical)
+MONOTONE: dict[str, int] = {f.name: f.monotone for f in FEATURES if f.monotone}
 
 
 def outcome_rows(
@@ -309,9 +337,17 @@ class FeaturePipeline:
     def __init__(self, text_dims: int = 32, seed: int = 0) -> None:
         self.text_dims = text_dims
         self.seed = seed
-        self._bound: weakref.WeakKeyDictionary[TherapistPool, dict[int, dict[str, Any]]] = (
+        self._bound: weakref.WeakKeyDictionary[TherapistPool, dict[str, Any]] = (
             weakref.WeakKeyDictionary()
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the per-pool cache (it is derived state; Dask ships pipelines)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_bound"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._bound = weakref.WeakKeyDictionary()
 
     @property
     def feature_names(self) -> list[str]:
@@ -332,22 +368,28 @@ class FeaturePipeline:
         return TrackRecord().fit(*outcome_rows(dataset))
 
     def _pool_tables(self, pool: TherapistPool, track_record: TrackRecord) -> dict[str, Any]:
-        per_pool = self._bound.setdefault(pool, {})
-        key = id(track_record)
-        if key not in per_pool:
+        """Per-pool derived arrays, cached: bio embeddings and the English mask once per pool,
+        track-record tables once per (pool, track record)."""
+        cache = self._bound.setdefault(pool, {})
+        if "bio_text" not in cache:
             english = pool.languages_vocab.index.get(_ENGLISH, -1)
             mask = np.zeros(pool.languages.shape[1], dtype=np.uint64)
             if english >= 0:
                 mask[english // 64] = np.uint64(1) << np.uint64(english % 64)
-            if len(per_pool) > 4:
-                per_pool.clear()
-            per_pool[key] = {
-                "tr": track_record.align(pool.ids),
-                "bio_text": self.text_.transform(pool.bios),
-                "english_mask": mask,
-                "_keep": track_record,
-            }
-        return per_pool[key]
+            cache["bio_text"] = self.text_.transform(pool.bios)
+            cache["english_mask"] = mask
+            cache["records"] = {}
+        records: dict[int, tuple[TrackRecord, Any]] = cache["records"]
+        if id(track_record) not in records:
+            if len(records) > 8:
+                records.clear()
+            # The record itself is kept so its id cannot be reused while cached.
+            records[id(track_record)] = (track_record, track_record.align(pool.ids))
+        return {
+            "tr": records[id(track_record)][1],
+            "bio_text": cache["bio_text"],
+            "english_mask": cache["english_mask"],
+        }
 
     def transform(
         self,
@@ -408,4 +450,12 @@ class FeaturePipeline:
         return pipe
 
 
-__all__ = ["CATEGORICAL", "FEATURES", "FEATURE_NAMES", "Feature", "FeaturePipeline", "PairContext"]
+__all__ = [
+    "CATEGORICAL",
+    "FEATURES",
+    "FEATURE_NAMES",
+    "MONOTONE",
+    "Feature",
+    "FeaturePipeline",
+    "PairContext",
+]

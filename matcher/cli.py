@@ -8,13 +8,22 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
 from rich.console import Console
 
 from features.errors import DataValidationError, MatcherError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pandas as pd
+
+    from features.dataset import Dataset
+    from matcher.engine import Matcher
+    from training.settings import Settings
 
 app = typer.Typer(
     name="matcher",
@@ -29,6 +38,7 @@ console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 MAX_PROBLEMS_SHOWN = 50
+SAMPLE_DATA = Path(__file__).resolve().parent.parent / "data" / "sample"
 
 
 @app.callback()
@@ -78,12 +88,17 @@ def synth(
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Option("--data", help="Folder of SPEC §2 tables.")],
+    data: Annotated[Path | None, typer.Option("--data", help="Folder of SPEC §2 tables.")] = None,
+    from_db: Annotated[
+        bool, typer.Option("--from-db", help="Train on what the service logged.")
+    ] = False,
     config: Annotated[Path | None, typer.Option(help="JSON/TOML TrainConfig file.")] = None,
     seed: Annotated[int | None, typer.Option(help="Override the config's seed.")] = None,
     promote: Annotated[
         bool | None, typer.Option("--promote/--no-promote", help="Force the promotion decision.")
     ] = None,
+    engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
 ) -> None:
     """Train, evaluate against baselines, log to MLflow, register, gate promotion."""
     from rich.table import Table
@@ -92,17 +107,40 @@ def train(
     from training.job import run_training
     from training.settings import get_settings
 
+    if (data is None) == (not from_db):
+        raise typer.BadParameter("give exactly one of --data DIR or --from-db")
+    if engine not in ("local", "dask"):
+        raise typer.BadParameter("--engine must be local or dask")
+    if engine == "dask" and not scheduler:
+        raise typer.BadParameter("--engine dask needs --scheduler ADDR")
+    client = None
+    if engine == "dask":
+        from distributed import Client
+
+        client = Client(scheduler, timeout="20s")
     cfg = TrainConfig.from_file(config) if config else TrainConfig()
     if seed is not None:
         cfg = cfg.with_overrides(seed=seed)
+    source: Path | Dataset
+    if from_db:
+        from api import export_database
+
+        with console.status("exporting the service's logs"):
+            source = export_database(get_settings().database)
+    else:
+        assert data is not None
+        source = data
     with console.status("training") as status:
         result = run_training(
-            data,
+            source,
             cfg,
             get_settings(),
             promote_override=promote,
             progress=lambda step: status.update(f"training: {step}"),
+            client=client,
         )
+    if client is not None:
+        client.close()
     table = Table(title=f"validation ({result.version})")
     table.add_column("ranker")
     cols = [c for c in result.scorecard.columns if c.startswith(("ndcg", "uplift"))]
@@ -169,6 +207,141 @@ def rank(
         f"[green]wrote[/green] {out_file}: {len(table):,} rows "
         f"for {len(frame):,} intakes ({model.version})"
     )
+
+
+def _engine_loader(settings: Settings) -> Callable[[pd.DataFrame], Matcher]:
+    """Loads the served model (registry or local copy) and builds a Matcher over a pool."""
+    from matcher.engine import Matcher, MatcherConfig
+    from training.registry import load_served_model
+
+    config = MatcherConfig(
+        phase_one_size=settings.phase_one_size, load_penalty=settings.load_penalty
+    )
+
+    def load(therapists: pd.DataFrame) -> Matcher:
+        return Matcher(load_served_model(settings), therapists, config)
+
+    return load
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from api import create_app
+
+    app = create_app(settings, engine_loader=_engine_loader(settings))
+    # uvicorn's access log prints raw paths (client ids): the service logs its own safe lines.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (MATCHER_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (MATCHER_PORT).")] = None,
+) -> None:
+    """Run the HTTP service (OpenAPI docs at /docs)."""
+    from training.settings import get_settings
+
+    settings = get_settings()
+    _serve(settings, host or settings.host, port or settings.port)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="A name for the key (shown in logs).")],
+    scopes: Annotated[
+        str, typer.Option(help="Comma-separated: matches, therapists, events, reports, admin.")
+    ],
+) -> None:
+    """Create an API key; the secret is printed once and stored only as a hash."""
+    from api import create_api_key, open_database
+    from training.settings import get_settings
+
+    db = open_database(get_settings().database)
+    try:
+        with db.session() as session:
+            secret = create_api_key(session, name, [s.strip() for s in scopes.split(",") if s])
+    finally:
+        db.dispose()
+    out.print(secret, highlight=False)
+    console.print(f"key {name!r} created; store it now, it is not shown again")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    retrain: Annotated[bool, typer.Option(help="Train even if a champion exists.")] = False,
+) -> None:
+    """Sample world → validate → train → register → load therapists → API key → serve."""
+    import time
+
+    from api import create_api_key, open_database
+    from api.storage import upsert_therapists
+    from features.dataset import load_dataset
+    from features.errors import ModelNotFoundError
+    from training.config import TrainConfig
+    from training.job import run_training
+    from training.registry import load_served_model
+    from training.settings import get_settings
+    from training.synth import WorldConfig, generate_world
+
+    settings = get_settings()
+    data = SAMPLE_DATA
+    if not (data / "therapists.csv").exists():
+        data = settings.home / "sample"
+        with console.status(f"generating a sample world in {data}"):
+            generate_world(WorldConfig(n_therapists=300, n_intakes=6000, seed=7)).write(data)
+    with console.status("validating"):
+        dataset = load_dataset(data)
+    out.print(
+        f"[green]valid[/green] {data}: "
+        + ", ".join(f"{n:,} {k}" for k, n in dataset.summary().items())
+    )
+    try:
+        if retrain:
+            raise ModelNotFoundError("retrain requested")
+        version = load_served_model(settings).version
+        out.print(f"serving the current champion {version}")
+    except ModelNotFoundError:
+        with console.status("training") as status:
+            result = run_training(
+                data,
+                TrainConfig(),
+                settings,
+                progress=lambda step: status.update(f"training: {step}"),
+            )
+        metrics = ", ".join(
+            f"{k} {result.metrics[k]:.3f}"
+            for k in ("ndcg_at_5", "uplift_at_5")
+            if k in result.metrics
+        )
+        decision = result.decision.reason if result.decision else ""
+        out.print(f"trained {result.version}: {metrics} ({decision})")
+    db = open_database(settings.database)
+    try:
+        with db.session() as session:
+            upsert_therapists(session, dataset.therapists)
+            session.commit()
+            secret = create_api_key(session, f"demo-{int(time.time())}", ["admin"])
+    finally:
+        db.dispose()
+    first = dataset.intakes.iloc[0]
+    example = (
+        '{"age_group": "adult", "region": "' + str(first["region"]) + '", '
+        '"concerns": ["anxiety", "sleep"], "preferred_formats": ["video", "phone"], '
+        '"languages": ["en"], "availability": ' + str(first["availability"][:6]) + ", "
+        '"payment": "self_pay", "phq9": 9, "gad7": 11, "top_k": 3}'
+    )
+    out.print(f"\nAPI key (admin, shown once): [bold]{secret}[/bold]\n", highlight=False)
+    out.print(
+        f"curl -s -X POST http://{host}:{port}/v1/matches \\\n"
+        f"  -H 'Authorization: Bearer {secret}' -H 'Content-Type: application/json' \\\n"
+        f"  -d '{example}'\n",
+        highlight=False,
+    )
+    out.print(f"OpenAPI docs: http://{host}:{port}/docs  (Ctrl-C to stop)")
+    _serve(settings, host, port)
 
 
 def _report_problems(err: DataValidationError) -> None:

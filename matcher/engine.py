@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from features.encoding import IntakeBatch, Pairs, TherapistPool
+from features.encoding import IntakeBatch, Pairs, Rows, TherapistPool
 from features.pipeline import FEATURE_NAMES
 from features.vocab import Format
 from matcher.allocation import allocate
@@ -108,9 +108,9 @@ class Matcher:
         return elig, Scored(pairs, x, score, adjusted)
 
     def match_frame(
-        self, intakes: pd.DataFrame, *, top_k: int = 10, explain: bool = False
+        self, intakes: Rows, *, top_k: int = 10, explain: bool = False
     ) -> list[MatchResult]:
-        """Match every intake of a typed intakes frame (vectorised over the batch)."""
+        """Match every intake of a typed intakes frame or records (vectorised over the batch)."""
         batch = self.pool.encode_intakes(intakes)
         routes = triage(batch)
         elig, scored = self.score_batch(batch, routes)
@@ -126,8 +126,9 @@ class Matcher:
                 Match(
                     therapist_id=str(self.pool.ids[j]),
                     rank=int(rank[r]) + 1,
-                    score=round(float(scored.score[r]), 6),
+                    score=round(float(scored.adjusted[r]), 6),
                     display_name=str(self._names[j]),
+                    predicted_benefit=round(float(scored.score[r]), 6),
                     reasons=reasons(batch, self.pool, i, j, x=scored.x[r], contrib=contrib[n]),
                     contributions=dict(
                         zip(
@@ -144,15 +145,15 @@ class Matcher:
             self._result(batch, routes, elig, i, by_intake.get(i, [])) for i in range(len(batch))
         ]
 
-    def match(self, intake: pd.DataFrame, *, top_k: int = 10, explain: bool = False) -> MatchResult:
-        """Match one intake (a one-row typed intakes frame)."""
+    def match(self, intake: Rows, *, top_k: int = 10, explain: bool = False) -> MatchResult:
+        """Match one intake (a one-row typed intakes frame, or a one-record list)."""
         return self.match_frame(intake, top_k=top_k, explain=explain)[0]
 
     def _result(
         self, batch: IntakeBatch, routes: Triage, elig: Eligibility, i: int, matches: list[Match]
     ) -> MatchResult:
         route = int(routes.route[i])
-        region = str(batch.frame["region"].iloc[i])
+        region = batch.regions[i]
         flags = routes.flags(i)
         resources = self.crisis.for_region(region) if route != Route.STANDARD else []
         notes: list[str] = []
@@ -185,7 +186,7 @@ class Matcher:
             notes=notes,
         )
 
-    def allocate(self, intakes: pd.DataFrame) -> AllocationResult:
+    def allocate(self, intakes: Rows) -> AllocationResult:
         """Assign each intake at most one therapist, within open slots, maximising total benefit."""
         batch = self.pool.encode_intakes(intakes)
         routes = triage(batch)

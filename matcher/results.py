@@ -61,8 +61,10 @@ class Match:
     therapist_id: str
     rank: int
     score: float
-    """Predicted benefit: the model's estimate of P(good outcome) with this therapist, 0–1."""
+    """The ranking score (higher ranks first): predicted benefit after load-aware re-ranking."""
     display_name: str = ""
+    predicted_benefit: float | None = None
+    """The model's estimate of P(good outcome | the client starts with this therapist), 0–1."""
     reasons: list[str] = field(default_factory=list)
     contributions: dict[str, float] | None = None
     """Per-feature contributions to the raw score (only with ``explain=True``)."""

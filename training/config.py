@@ -39,12 +39,18 @@ class TrainConfig:
     early_stopping_fraction: float = 0.15
     """Share of training intakes held out to pick the number of boosting rounds."""
     max_rounds: int = 3000
+    dask_rounds: int = 300
+    """Boosting rounds with ``--engine dask`` (lightgbm.dask has no early stopping)."""
     engagement_weight: float = 0.0
     """α in score = benefit × engagement^α."""
     text_dims: int = 32
+    monotone: bool = True
+    """Constrain the booster to be non-decreasing in fit and track-record features."""
     labels: LabelConfig = field(default_factory=LabelConfig)
     booster: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_BOOSTER))
     top_k: tuple[int, ...] = (1, 5, 10)
+    max_truth_intakes: int | None = 4000
+    """Validation intakes scored against a world's truth (seeded subset; None = all)."""
     baselines: bool = True
 
     def with_overrides(self, **changes: Any) -> TrainConfig:

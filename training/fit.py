@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from features.outcomes import good_outcome, has_outcome
-from features.pipeline import CATEGORICAL, FEATURE_NAMES
+from features.pipeline import CATEGORICAL, FEATURE_NAMES, MONOTONE
 from matcher.model import MatchModel, Prefilter
 from training.config import TrainConfig
 from training.labels import graded_label
@@ -53,6 +53,9 @@ def fit_booster(
 ) -> lgb.Booster:
     """A binary LightGBM booster; rounds chosen by early stopping on held-out groups."""
     params = {**config.booster, "seed": config.seed}
+    if config.monotone:
+        direction = MONOTONE | {"position": -1}
+        params["monotone_constraints"] = [direction.get(n, 0) for n in feature_names]
     stop = _split_groups(group, config.early_stopping_fraction, config.seed)
     categorical = [c for c in CATEGORICAL if c in feature_names]
     train = lgb.Dataset(

@@ -16,6 +16,7 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from distributed import Client
 from mlflow.models import infer_signature
 
 from features.dataset import Dataset, load_dataset
@@ -70,8 +71,13 @@ def fit_and_evaluate(
     *,
     truth: Truth | None = None,
     progress: Progress | None = None,
+    client: Client | None = None,
 ) -> TrainResult:
-    """Everything but MLflow: split, out-of-fold features, fit, scorecard, serving pipeline."""
+    """Everything but MLflow: split, out-of-fold features, fit, scorecard, serving pipeline.
+
+    With a Dask ``client`` features are built per partition on the cluster and the boosters are
+    fitted with ``lightgbm.dask`` (see :mod:`training.distributed`).
+    """
     say = progress or (lambda _: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -80,12 +86,27 @@ def fit_and_evaluate(
     pool = TherapistPool.from_frame(dataset.therapists)
     say("features")
     pipeline = FeaturePipeline(text_dims=config.text_dims, seed=config.seed).fit(train)
-    rows = logged_rows(pipeline, train, pool, folds=config.folds, seed=config.seed)
-    timings["features"] = time.perf_counter() - t0
-    say("fit")
-    model, fit_report = fit_boosters(rows, config)
+    if client is not None:
+        say("fit on dask")
+        from training.distributed import fit_boosters_dask
+
+        model = fit_boosters_dask(pipeline, train, pool, config, client)
+        timings["features+fit"] = time.perf_counter() - t0
+        fit_report = FitReport(
+            0,
+            config.dask_rounds,
+            len(train.interactions),
+            config.dask_rounds,
+            timings["features+fit"],
+        )
+        rows = None
+    else:
+        rows = logged_rows(pipeline, train, pool, folds=config.folds, seed=config.seed)
+        timings["features"] = time.perf_counter() - t0
+        say("fit")
+        model, fit_report = fit_boosters(rows, config)
+        timings["fit"] = fit_report.fit_seconds
     model.pipeline = pipeline
-    timings["fit"] = fit_report.fit_seconds
     say("evaluate")
     t1 = time.perf_counter()
     scorers: dict[str, Scorer] = {
@@ -93,12 +114,20 @@ def fit_and_evaluate(
         "benefit_only": model.benefit,
         "engagement_only": model.engagement_probability,
     }
-    if config.baselines:
+    if config.baselines and rows is not None:
         y = graded_label(train.interactions, config.labels)
         for name, baseline in default_baselines(config.seed).items():
             scorers[name] = baseline.fit(rows.x, y, rows.group).score
     table = scorecard(
-        scorers, pipeline, valid, pool, truth=truth, top_k=config.top_k, labels=config.labels
+        scorers,
+        pipeline,
+        valid,
+        pool,
+        truth=truth,
+        top_k=config.top_k,
+        labels=config.labels,
+        max_truth_intakes=config.max_truth_intakes,
+        seed=config.seed,
     )
     timings["evaluate"] = time.perf_counter() - t1
     serving = copy.copy(pipeline)
@@ -116,6 +145,7 @@ def run_training(
     promote_override: bool | None = None,
     truth: Truth | None = None,
     progress: Progress | None = None,
+    client: Client | None = None,
 ) -> TrainResult:
     """The whole job, logged to MLflow and registered as ``settings.model_name``."""
     say = progress or (lambda _: None)
@@ -125,13 +155,14 @@ def run_training(
     else:
         dataset = load_dataset(data)
         truth = truth if truth is not None else load_truth(Path(data))
-    result = fit_and_evaluate(dataset, config, truth=truth, progress=progress)
+    result = fit_and_evaluate(dataset, config, truth=truth, progress=progress, client=client)
     say("log")
     t0 = time.perf_counter()
-    client = tracking.configure(settings)
+    registry = tracking.configure(settings)
     metric = headline_metric(result.scorecard)
     with mlflow.start_run() as run:
         mlflow.log_params(_flat_params(config))
+        mlflow.log_param("engine", "local" if client is None else "dask")
         mlflow.log_param("data_fingerprint", tracking.fingerprint(dataset))
         mlflow.log_param("rows", len(dataset.interactions))
         mlflow.log_metrics(result.metrics)
@@ -156,14 +187,14 @@ def run_training(
             )
         version = str(info.registered_model_version)
         decision = decide_promotion(
-            client,
+            registry,
             settings.model_name,
             metric,
             result.metrics.get(metric, float("nan")),
             override=promote_override,
         )
         if decision.promoted:
-            promote(client, settings.model_name, version)
+            promote(registry, settings.model_name, version)
         mlflow.set_tags(
             {
                 "promoted": str(decision.promoted),

@@ -51,9 +51,23 @@ class Candidates:
     therapist_ids: npt.NDArray[Any]
 
 
-def candidate_set(pipeline: FeaturePipeline, valid: Dataset, pool: TherapistPool) -> Candidates:
-    """Eligible pairs of the non-crisis validation intakes, featurised with the past record."""
-    batch = pool.encode_intakes(valid.intakes)
+def candidate_set(
+    pipeline: FeaturePipeline,
+    valid: Dataset,
+    pool: TherapistPool,
+    *,
+    max_intakes: int | None = None,
+    seed: int = 0,
+) -> Candidates:
+    """Eligible pairs of the non-crisis validation intakes, featurised with the past record.
+
+    ``max_intakes`` caps the intakes scored (a seeded random subset) to bound evaluation cost.
+    """
+    intakes = valid.intakes
+    if max_intakes is not None and len(intakes) > max_intakes:
+        keep = np.random.default_rng(seed).choice(len(intakes), max_intakes, replace=False)
+        intakes = intakes.iloc[np.sort(keep)]
+    batch = pool.encode_intakes(intakes)
     routes = triage(batch).route
     elig = eligible_pairs(batch, pool)
     pairs = elig.pairs.take(routes[elig.pairs.intake_idx] != Route.CRISIS)
@@ -72,6 +86,8 @@ def scorecard(
     truth: Truth | None = None,
     top_k: tuple[int, ...] = (1, 5, 10),
     labels: LabelConfig | None = None,
+    max_truth_intakes: int | None = None,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """One row per scorer (plus ``oracle``, ``profile_oracle`` with a truth); metrics as columns."""
     logged = logged_rows(pipeline, valid, pool)
@@ -82,7 +98,7 @@ def scorecard(
         table[name] = {f"ndcg_at_{k}": ndcg_at_k(logged.group, y, s, k) for k in top_k}
     if truth is None:
         return pd.DataFrame.from_dict(table, orient="index")
-    cand = candidate_set(pipeline, valid, pool)
+    cand = candidate_set(pipeline, valid, pool, max_intakes=max_truth_intakes, seed=seed)
     p_true = truth.p_good(valid.intakes, valid.therapists, cand.intake_ids, cand.therapist_ids)
     p_profile = truth.p_good(
         valid.intakes, valid.therapists, cand.intake_ids, cand.therapist_ids, profile_only=True

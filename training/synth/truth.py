@@ -1,13 +1,7 @@
-"""The hidden outcome model of the synthetic world, able to score any (intake, therapist) pair.
+"""The world's hidden truth: scores any (intake, therapist) pair with its true outcome model.
 
-For a pair (i, t) with the format they would use:
-  improve logit  η = b0 + w_i + u_t + v_{t,d(i)}·(1 + g·sev_i) + s·spec_fit
-                     + p·pref_met + e·same_ethnicity_wanted − 0.5·sev_i
-  dropout logit  δ = c0 − 0.5·m_i + q·pref_met + video·[video]
-                     + lb·[video ∧ low_bandwidth] − 0.3·u_t
-  P(good) = (1 − σ(δ)) · σ(η)      (retained ≥ 4 sessions and reliably improved)
-w, m are hidden client traits; u, v hidden therapist traits (v includes the poor-domain
-penalty). The profile-only oracle sets u and v to their mean, 0.
+Written beside the public tables as ``truth/`` (``world.json`` with the config and coefficients,
+Parquet files of the hidden therapist and intake traits) so a ranking can be scored later.
 """
 
 from __future__ import annotations
@@ -21,132 +15,100 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from features.encoding import CONCERN_DOMAIN_CODE, IntakeBatch, Pairs, TherapistPool
-from features.track_record import N_DOMAINS
-from features.vocab import Format
+from features.encoding import IntakeBatch, Pairs, TherapistPool
+from features.errors import DataNotFoundError, MatcherError
+from training.synth import outcomes
+from training.synth.coefficients import Coefficients
 from training.synth.config import WorldConfig
+from training.synth.outcomes import Logits, PairTerms
+from training.synth.traits import IntakeTraits, TherapistTraits
 
 F64 = npt.NDArray[np.float64]
-_BIT = {f: np.uint64(1 << k) for k, f in enumerate(Format)}
-ORDER_W = 1.0 / np.arange(1, 6)
+I64 = npt.NDArray[np.int64]
+FORMAT_VERSION = 1
+TRUTH_DIR = "truth"
 
 
-def sigmoid(x: F64) -> F64:
-    """σ(x) = 1 / (1 + e^−x)."""
-    return 1.0 / (1.0 + np.exp(-x))
+def _rows(known: npt.NDArray[np.object_], wanted: npt.NDArray[Any]) -> I64:
+    """Row of each wanted id among ``known`` ids (−1 where absent)."""
+    return pd.Index(known.astype(str)).get_indexer(np.asarray(wanted).astype(str)).astype(np.int64)
 
 
 @dataclass(frozen=True)
-class PairTerms:
-    """Observable pair terms the hidden model uses."""
-
-    spec_fit: F64
-    pref_met: F64
-    same_eth: F64
-    video: F64
-    low_bw_video: F64
-    severity: F64
-    domain: npt.NDArray[np.int64]
-    appeal_fit: F64
-    """What clients can see and like (drives choice, not outcome)."""
-
-
-def pair_terms(batch: IntakeBatch, pool: TherapistPool, pairs: Pairs) -> PairTerms:
-    """Observable terms of each pair (vectorised)."""
-    i, j = pairs.intake_idx, pairs.therapist_idx
-    codes = batch.concerns[i]
-    present = codes >= 0
-    hit = (
-        (pool.specialties[j][:, None] >> np.maximum(codes, 0).astype(np.uint64)) & np.uint64(1)
-    ) == 1
-    w = np.where(present, ORDER_W[None, :], 0)
-    spec_fit = (w * (hit & present)).sum(1) / w.sum(1)
-    parts, counted = np.zeros(len(i)), np.zeros(len(i))
-    for want, have in (
-        (batch.modality_pref[i], pool.modalities[j]),
-        (batch.cultural_pref[i], pool.cultural[j]),
-    ):
-        asked = want != 0
-        parts += np.where(
-            asked, np.bitwise_count(want & have) / np.maximum(np.bitwise_count(want), 1), 0
-        )
-        counted += asked
-    g = pool.gender[j]
-    gpref = batch.gender_pref[i]
-    gmet = (g >= 0) & (((gpref >> np.maximum(g, 0).astype(np.uint64)) & np.uint64(1)) == 1)
-    parts += np.where(gpref != 0, gmet, 0)
-    counted += gpref != 0
-    pref_met = np.where(counted > 0, parts / np.maximum(counted, 1), 0.5)
-    same = (batch.client_ethnicity[i] == pool.ethnicity[j]) & (batch.client_ethnicity[i] >= 0)
-    same_eth = (batch.same_ethnicity[i] & same).astype(float)
-    both = batch.formats[i] & pool.formats[j]
-    lowbw = batch.low_bandwidth[i]
-    phone_chat = (both & (_BIT[Format.PHONE] | _BIT[Format.CHAT])) != 0
-    uses_video = ((both & _BIT[Format.VIDEO]) != 0) & ~(lowbw & phone_chat)
-    uses_video |= (both & ~_BIT[Format.VIDEO]) == 0
-    sev = np.nan_to_num(batch.severity[i].astype(np.float64), nan=0.4)
-    domain = CONCERN_DOMAIN_CODE[np.maximum(codes[:, 0], 0)]
-    appeal_fit = spec_fit + 0.5 * pref_met + 0.8 * same_eth
-    return PairTerms(
-        spec_fit,
-        pref_met,
-        same_eth,
-        uses_video.astype(float),
-        (uses_video & lowbw).astype(float),
-        sev,
-        domain,
-        appeal_fit,
-    )
-
-
-@dataclass
 class WorldTruth:
-    """Hidden traits + coefficients; scores any pair by id."""
+    """Hidden traits and coefficients of a synthetic world; the true model of every pair."""
 
     config: WorldConfig
-    therapist_traits: pd.DataFrame
-    """therapist_id, u, appeal, v_0..v_{D−1} (domain skill incl. the poor-domain penalty)."""
-    intake_traits: pd.DataFrame
-    """intake_id, w (prognosis), m (motivation)."""
-    holdout_intake_ids: list[str]
-    holdout_cutoff: str
+    coefficients: Coefficients
+    therapists: TherapistTraits
+    intakes: IntakeTraits
+    holdout_cutoff: pd.Timestamp
+    """Intakes submitted at or after this time are the holdout (the latest ``holdout_fraction``)."""
+
+    @property
+    def holdout_intake_ids(self) -> list[str]:
+        """Ids of the holdout intakes (they still have logged interactions)."""
+        return [str(x) for x in self.intakes.intake_id[self.intakes.holdout]]
+
+    @property
+    def therapist_traits(self) -> pd.DataFrame:
+        """Hidden therapist traits as a table."""
+        return self.therapists.frame()
+
+    @property
+    def intake_traits(self) -> pd.DataFrame:
+        """Hidden intake traits as a table."""
+        return self.intakes.frame()
+
+    def clients_of(self, batch: IntakeBatch) -> IntakeTraits:
+        """Hidden traits aligned to ``batch`` rows (unknown intakes get average traits)."""
+        rows = _rows(self.intakes.intake_id, batch.ids)
+        return self.intakes.take(rows, batch.severity.astype(np.float64), batch.low_bandwidth)
+
+    def therapists_of(self, pool: TherapistPool, *, profile_only: bool = False) -> TherapistTraits:
+        """Hidden traits aligned to ``pool`` rows; average ones for the profile-only oracle."""
+        source = self.therapists.averaged() if profile_only else self.therapists
+        return source.take(_rows(self.therapists.therapist_id, pool.ids))
+
+    def terms(self, batch: IntakeBatch, pool: TherapistPool, pairs: Pairs) -> PairTerms:
+        """Observable fit and hidden client traits of each pair."""
+        return outcomes.pair_terms(batch, pool, pairs, self.clients_of(batch))
 
     def logits(
-        self, batch: IntakeBatch, pool: TherapistPool, pairs: Pairs, *, profile_only: bool = False
-    ) -> tuple[F64, F64, PairTerms]:
-        """(η, δ, terms) of each pair (see the module docstring)."""
-        c = self.config
-        terms = pair_terms(batch, pool, pairs)
-        t_rows = self._therapist_rows(pool)[pairs.therapist_idx]
-        i_rows = self._intake_rows(batch)[pairs.intake_idx]
-        w = self.intake_traits["w"].to_numpy()[i_rows]
-        m = self.intake_traits["m"].to_numpy()[i_rows]
-        if profile_only:
-            u = np.zeros(len(pairs))
-            v = np.zeros(len(pairs))
-        else:
-            u = self.therapist_traits["u"].to_numpy()[t_rows]
-            skills = self.therapist_traits[[f"v_{d}" for d in range(N_DOMAINS)]].to_numpy()
-            v = skills[t_rows, terms.domain]
-        eta = (
-            c.base_improvement
-            + w
-            + u
-            + v * (1 + c.severity_skill_gain * terms.severity)
-            + c.specialty_effect * terms.spec_fit
-            + c.preference_effect * terms.pref_met
-            + c.ethnicity_effect * terms.same_eth
-            - 0.5 * terms.severity
-        )
-        delta = (
-            c.base_dropout
-            - 0.5 * m
-            + c.preference_dropout * (terms.pref_met - 0.5)
-            + c.video_dropout * terms.video
-            + c.low_bandwidth_video_dropout * terms.low_bw_video
-            - 0.3 * u
-        )
-        return eta, delta, terms
+        self,
+        batch: IntakeBatch,
+        pool: TherapistPool,
+        pairs: Pairs,
+        *,
+        profile_only: bool = False,
+        terms: PairTerms | None = None,
+    ) -> Logits:
+        """True improvement and dropout logits of encoded pairs (see :mod:`.outcomes`)."""
+        terms = terms if terms is not None else self.terms(batch, pool, pairs)
+        per_pair = self.therapists_of(pool, profile_only=profile_only).take(pairs.therapist_idx)
+        return outcomes.logits(terms, per_pair, self.coefficients)
+
+    def pair_logits(
+        self,
+        intakes: pd.DataFrame,
+        therapists: pd.DataFrame,
+        intake_ids: npt.ArrayLike,
+        therapist_ids: npt.ArrayLike,
+        *,
+        profile_only: bool = False,
+    ) -> Logits:
+        """True logits of pairs given by id arrays (profiles looked up in the two tables)."""
+        wanted_intakes = np.asarray(intake_ids).astype(str)
+        wanted_therapists = np.asarray(therapist_ids).astype(str)
+        subset = intakes[intakes["intake_id"].astype(str).isin(set(wanted_intakes.tolist()))]
+        pool = TherapistPool.from_frame(therapists)
+        batch = pool.encode_intakes(subset)
+        i = _rows(batch.ids, wanted_intakes)
+        j = pool.positions(wanted_therapists.tolist())
+        if (i < 0).any() or (j < 0).any():
+            missing = [*wanted_intakes[i < 0][:3], *wanted_therapists[j < 0][:3]]
+            raise MatcherError(f"ids not in the given tables: {', '.join(missing)}")
+        return self.logits(batch, pool, Pairs(i, j), profile_only=profile_only)
 
     def p_good(
         self,
@@ -157,75 +119,49 @@ class WorldTruth:
         *,
         profile_only: bool = False,
     ) -> F64:
-        """True P(good outcome) = (1 − σ(δ))·σ(η) for pairs given by id arrays."""
-        pool = TherapistPool.from_frame(therapists)
-        batch = pool.encode_intakes(intakes)
-        index = pd.Index(batch.ids.astype(str))
-        i = index.get_indexer(np.asarray(intake_ids).astype(str))
-        j = pool.positions(list(np.asarray(therapist_ids).astype(str)))
-        eta, delta, _ = self.logits(
-            batch, pool, Pairs(i.astype(np.int64), j), profile_only=profile_only
-        )
-        return (1 - sigmoid(delta)) * sigmoid(eta)
+        """True P(good outcome) of each (intake_ids[k], therapist_ids[k]) pair.
 
-    def _therapist_rows(self, pool: TherapistPool) -> npt.NDArray[np.int64]:
-        index = pd.Index(self.therapist_traits["therapist_id"].astype(str))
-        return index.get_indexer(pool.ids.astype(str)).astype(np.int64)
+        P(good) = (1 − σ(δ))·(1 − early_end)·σ(η): retained to ≥ 4 sessions without dropping out
+        and reliably improved. ``profile_only=True`` sets every hidden therapist trait to its
+        average over the world's therapists (the best any model of profiles alone can do).
+        """
+        return self.pair_logits(
+            intakes, therapists, intake_ids, therapist_ids, profile_only=profile_only
+        ).p_good
 
-    def _intake_rows(self, batch: IntakeBatch) -> npt.NDArray[np.int64]:
-        index = pd.Index(self.intake_traits["intake_id"].astype(str))
-        return index.get_indexer(batch.ids.astype(str)).astype(np.int64)
-
-    def write(self, folder: Path) -> None:
-        """Write to ``folder/truth``."""
-        out = folder / "truth"
+    def write(self, folder: str | Path) -> Path:
+        """Write ``folder/truth/`` (world.json + two Parquet files)."""
+        out = Path(folder) / TRUTH_DIR
         out.mkdir(parents=True, exist_ok=True)
-        self.therapist_traits.to_parquet(out / "therapist_traits.parquet", index=False)
-        self.intake_traits.to_parquet(out / "intake_traits.parquet", index=False)
-        doc: dict[str, Any] = {
+        self.therapists.frame().to_parquet(out / "therapist_traits.parquet", index=False)
+        self.intakes.frame().to_parquet(out / "intake_traits.parquet", index=False)
+        doc = {
+            "format_version": FORMAT_VERSION,
             "config": self.config.to_dict(),
-            "holdout_cutoff": self.holdout_cutoff,
-            "holdout_intake_ids": self.holdout_intake_ids,
-            "model": __doc__,
+            "coefficients": self.coefficients.to_dict(),
+            "holdout_cutoff": self.holdout_cutoff.isoformat(),
+            "model": outcomes.__doc__,
         }
-        (out / "world.json").write_text(json.dumps(doc, indent=1))
+        text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+        (out / "world.json").write_text(text, encoding="utf-8")
+        return out
 
     @classmethod
     def load(cls, folder: str | Path) -> WorldTruth:
-        """Read ``folder/truth``."""
-        out = Path(folder) / "truth"
-        doc = json.loads((out / "world.json").read_text())
+        """Read the truth written by :meth:`write` into ``folder``."""
+        out = Path(folder) / TRUTH_DIR
+        if not (out / "world.json").exists():
+            raise DataNotFoundError(f"{folder}: no {TRUTH_DIR}/world.json (not a synthetic world)")
+        doc = json.loads((out / "world.json").read_text(encoding="utf-8"))
         return cls(
-            config=WorldConfig(**doc["config"]),
-            therapist_traits=pd.read_parquet(out / "therapist_traits.parquet"),
-            intake_traits=pd.read_parquet(out / "intake_traits.parquet"),
-            holdout_intake_ids=list(doc["holdout_intake_ids"]),
-            holdout_cutoff=str(doc["holdout_cutoff"]),
+            config=WorldConfig.from_dict(doc["config"]),
+            coefficients=Coefficients.from_dict(doc["coefficients"]),
+            therapists=TherapistTraits.from_frame(
+                pd.read_parquet(out / "therapist_traits.parquet")
+            ),
+            intakes=IntakeTraits.from_frame(pd.read_parquet(out / "intake_traits.parquet")),
+            holdout_cutoff=pd.Timestamp(doc["holdout_cutoff"]),
         )
 
 
-def draw_traits(
-    config: WorldConfig, rng: np.random.Generator, therapist_ids: list[str], intake_ids: list[str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Hidden therapist (u, appeal, v_d with a poor domain for a few) and intake (w, m) traits."""
-    n = len(therapist_ids)
-    v = rng.normal(0, config.domain_sd, size=(n, N_DOMAINS))
-    poor = rng.random(n) < config.poor_share
-    v[np.flatnonzero(poor), rng.integers(0, N_DOMAINS, size=int(poor.sum()))] += config.poor_effect
-    therapists = pd.DataFrame(
-        {
-            "therapist_id": therapist_ids,
-            "u": rng.normal(0, config.therapist_sd, n),
-            "appeal": rng.normal(0, 0.5, n),
-            "poor": poor,
-        }
-        | {f"v_{d}": v[:, d] for d in range(N_DOMAINS)}
-    )
-    k = len(intake_ids)
-    intakes = pd.DataFrame(
-        {"intake_id": intake_ids, "w": rng.normal(0, 0.7, k), "m": rng.normal(0, 1.0, k)}
-    )
-    return therapists, intakes
-
-
-__all__ = ["PairTerms", "WorldTruth", "draw_traits", "pair_terms", "sigmoid"]
+__all__ = ["TRUTH_DIR", "WorldTruth"]

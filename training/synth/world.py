@@ -1,113 +1,192 @@
-"""Generate a synthetic world: profiles, hidden traits, logged match lists, choices, outcomes.
+"""Generate a synthetic world: profiles → hidden traits → logged lists → choices → outcomes.
 
-Logged lists come from a logging policy (a noisy specialty/preference heuristic with
-ε-exploration) over eligible therapists only; clients choose with position bias (examination
-1/position^0.7) and see profile appeal, not track records; chosen rows get outcomes from the
-hidden model in :mod:`training.synth.truth`.
+Every stage is vectorised over rows or pairs and draws from its own seeded stream, so the same
+:class:`WorldConfig` always gives identical tables and truth.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from features.dataset import Dataset, write_dataset
-from features.encoding import TherapistPool
-from features.parsing import parse_table
+from features.dataset import Dataset, load_dataset, write_dataset
+from features.encoding import IntakeBatch, TherapistPool
 from features.schemas import INTERACTIONS
-from matcher.eligibility import eligible_pairs
-from matcher.ranking import rank_within_groups
-from matcher.triage import Route, triage
-from training.synth import profiles
+from training.synth import outcomes
+from training.synth.coefficients import (
+    DROPOUT_IMPROVEMENT_SHIFT,
+    DROPOUT_SESSIONS_P,
+    Coefficients,
+    sigmoid,
+    solve_level,
+    therapist_sds,
+)
 from training.synth.config import WorldConfig
-from training.synth.truth import WorldTruth, draw_traits, sigmoid
+from training.synth.frames import typed_frame
+from training.synth.intakes import draw_intakes
+from training.synth.logging_policy import attractiveness, choose, logged_lists
+from training.synth.outcomes import Outcomes, PairTerms
+from training.synth.therapists import draw_therapists
+from training.synth.traits import (
+    TherapistDraws,
+    TherapistTraits,
+    draw_intake_traits,
+    draw_therapist_units,
+    scale_therapists,
+)
+from training.synth.truth import WorldTruth
 
-NO_CHOICE_WEIGHT = 0.35
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+MIN_CALIBRATION_PAIRS = 200
 
 
-@dataclass
+@dataclass(frozen=True)
 class SyntheticWorld:
-    """The observable dataset and the hidden truth."""
+    """The observable dataset (SPEC §2 tables) and the hidden truth behind it."""
 
     dataset: Dataset
     truth: WorldTruth
 
-    def write(self, folder: str | Path) -> Path:
-        """Write tables as CSV plus ``truth/``."""
+    def write(self, folder: str | Path, *, fmt: str = "csv") -> Path:
+        """Write the three tables (``fmt`` csv or parquet) and ``truth/`` to ``folder``."""
         folder = Path(folder)
-        write_dataset(self.dataset, folder, fmt="csv")
+        write_dataset(self.dataset, folder, fmt=fmt)
         self.truth.write(folder)
         return folder
 
+    @classmethod
+    def load(cls, folder: str | Path) -> SyntheticWorld:
+        """Read a world written by :meth:`write` (the tables are validated)."""
+        return cls(load_dataset(folder), WorldTruth.load(folder))
 
-def _group_max(group: np.ndarray, value: np.ndarray, n_groups: int) -> np.ndarray:
-    out = np.full(n_groups, -np.inf)
-    np.maximum.at(out, group, value)
-    return out
+
+def holdout_mask(intakes: pd.DataFrame, fraction: float) -> tuple[B, pd.Timestamp]:
+    """The latest ``fraction`` of intakes by submission time, and the first holdout time."""
+    n = len(intakes)
+    order = np.argsort(intakes["submitted_at"].to_numpy(), kind="stable")
+    n_hold = min(n, max(1, round(n * fraction)))
+    mask = np.zeros(n, dtype=bool)
+    mask[order[n - n_hold :]] = True
+    cutoff = pd.Timestamp(intakes["submitted_at"].iloc[order[n - n_hold]])
+    return mask, cutoff
+
+
+def fit_coefficients(
+    config: WorldConfig, terms: PairTerms, draws: TherapistDraws, ids: npt.NDArray[np.object_]
+) -> tuple[Coefficients, TherapistTraits]:
+    """Solve therapist SDs and intercepts on the realised caseloads ``terms`` (booked pairs).
+
+    Therapist SDs give ``therapist_share`` of latent improvement variance; b_δ gives the mean
+    dropout ``dropout_rate``; b_η gives ``improvement_rate`` among clients who attended. Without
+    any pairs the intercepts are the logits of those rates.
+    """
+    base = Coefficients.from_config(config)
+    client_eta, _ = outcomes.client_logits(terms, base)
+    variance = float(client_eta.var()) if len(terms) > 1 else 1.0
+    spread = (
+        float(outcomes.domain_spread(terms, base.severity_skill_gain).mean()) if len(terms) else 1.0
+    )
+    general_sd, domain_sd = therapist_sds(config, variance, spread)
+    therapists = scale_therapists(
+        draws, ids, general_sd=general_sd, domain_sd=domain_sd, poor_effect=config.poor_effect
+    )
+    base = base.with_(general_sd=general_sd, domain_sd=domain_sd)
+    if len(terms) == 0:
+        rates = {"improvement_intercept": config.improvement_rate}
+        rates["dropout_intercept"] = config.dropout_rate
+        return base.with_(**{k: math.log(p / (1 - p)) for k, p in rates.items()}), therapists
+    lg = outcomes.logits(terms, therapists.take(terms.pairs.therapist_idx), base)
+    b_delta = solve_level(lambda b: float(sigmoid(lg.delta + b).mean()), config.dropout_rate)
+    dropout = sigmoid(lg.delta + b_delta)
+    started_if_dropped = 1 - DROPOUT_SESSIONS_P[0]
+
+    def improvement_rate(b: float) -> float:
+        improved = (1 - dropout) * sigmoid(lg.eta + b) + dropout * started_if_dropped * sigmoid(
+            lg.eta + b - DROPOUT_IMPROVEMENT_SHIFT
+        )
+        started = (1 - dropout) + dropout * started_if_dropped
+        return float(improved.mean() / started.mean())
+
+    b_eta = solve_level(improvement_rate, config.improvement_rate)
+    return base.with_(improvement_intercept=b_eta, dropout_intercept=b_delta), therapists
+
+
+def interactions_frame(
+    batch: IntakeBatch,
+    pool: TherapistPool,
+    shown: PairTerms,
+    *,
+    position: npt.NDArray[np.int64],
+    chosen: B,
+    result: Outcomes,
+) -> pd.DataFrame:
+    """The typed interactions table; outcome columns are filled on chosen rows only."""
+    n = len(shown)
+    sessions = np.full(n, np.nan)
+    dropped = np.full(n, np.nan)
+    alliance = np.full(n, np.nan)
+    improved = np.full(n, np.nan)
+    sessions[chosen] = result.sessions
+    dropped[chosen] = result.dropped_out
+    alliance[chosen] = result.alliance
+    improved[chosen] = result.improved
+    return typed_frame(
+        INTERACTIONS,
+        {
+            "intake_id": batch.ids[shown.pairs.intake_idx],
+            "therapist_id": pool.ids[shown.pairs.therapist_idx],
+            "position": position,
+            "chosen": chosen,
+            "sessions_attended": sessions,
+            "dropped_out": pd.array(dropped, dtype="Float64").astype("boolean"),
+            "alliance": alliance,
+            "reliable_improvement": pd.array(improved, dtype="Float64").astype("boolean"),
+        },
+    )
 
 
 def generate_world(config: WorldConfig) -> SyntheticWorld:
-    """A deterministic world for ``config.seed``."""
-    rng = np.random.default_rng(config.seed)
-    therapists = profiles.therapists(config, rng)
-    intakes = profiles.intakes(config, rng)
-    t_traits, i_traits = draw_traits(
-        config, rng, therapists["therapist_id"].tolist(), intakes["intake_id"].tolist()
-    )
-    n_hold = max(1, round(len(intakes) * config.holdout_fraction))
-    truth = WorldTruth(
-        config,
-        t_traits,
-        i_traits,
-        holdout_intake_ids=intakes["intake_id"].iloc[-n_hold:].tolist(),
-        holdout_cutoff=str(intakes["submitted_at"].iloc[-n_hold]),
-    )
+    """A synthetic world for ``config``: the same config always gives the same world."""
+    rng = config.streams()
+    therapists = draw_therapists(config, rng["therapists"])
+    intakes, latents = draw_intakes(config, rng["intakes"])
     pool = TherapistPool.from_frame(therapists)
     batch = pool.encode_intakes(intakes)
-    routes = triage(batch).route
-    elig = eligible_pairs(batch, pool)
-    pairs = elig.pairs.take(routes[elig.pairs.intake_idx] != Route.CRISIS)
-    eta, delta, terms = truth.logits(batch, pool, pairs)
-    i, j = pairs.intake_idx, pairs.therapist_idx
-    explore = rng.random(len(batch)) < config.exploration
-    policy = terms.spec_fit + 0.5 * terms.pref_met + rng.normal(0, 0.35, len(pairs))
-    policy = np.where(explore[i], rng.random(len(pairs)), policy)
-    position = rank_within_groups(i, policy) + 1
-    shown = position <= config.list_size
-    i, j, position = i[shown], j[shown], position[shown]
-    eta, delta = eta[shown], delta[shown]
-    appeal = t_traits["appeal"].to_numpy()[j] + 1.2 * terms.appeal_fit[shown]
-    attract = sigmoid(-1.0 + appeal) / position**0.7
-    utility = np.log(attract) + rng.gumbel(size=len(i))
-    best = _group_max(i, utility, len(batch))
-    none = np.log(NO_CHOICE_WEIGHT) + rng.gumbel(size=len(batch))
-    chosen = (utility == best[i]) & (utility > none[i])
-    dropped = rng.random(len(i)) < sigmoid(delta)
-    sessions = np.where(dropped, rng.integers(1, 4, len(i)), 4 + rng.geometric(0.15, len(i)))
-    p_improve = sigmoid(eta) * np.where(dropped, 0.35, 1.0)
-    improved = rng.random(len(i)) < p_improve
-    z = (eta - eta.mean()) / (eta.std() + 1e-9)
-    alliance = np.clip(
-        np.round(3.7 + 0.2 * z + 0.2 * improved + rng.normal(0, 0.6, len(i)), 1), 1, 5
+    holdout, cutoff = holdout_mask(intakes, config.holdout_fraction)
+    clients = draw_intake_traits(
+        rng["traits"], batch.ids, latents, low_bandwidth=batch.low_bandwidth, holdout=holdout
     )
-    raw = pd.DataFrame(
-        {
-            "intake_id": batch.ids[i],
-            "therapist_id": pool.ids[j],
-            "position": position,
-            "chosen": chosen,
-            "sessions_attended": np.where(chosen, sessions, np.nan),
-            "dropped_out": pd.array(np.where(chosen, dropped, pd.NA), dtype="boolean"),
-            "alliance": np.where(chosen, alliance, np.nan),
-            "reliable_improvement": pd.array(np.where(chosen, improved, pd.NA), dtype="boolean"),
-        }
-    ).sort_values(["intake_id", "position"], kind="stable")
-    interactions, problems, _ = parse_table("interactions", INTERACTIONS, raw)
-    assert not problems, problems[:3]
+    draws = draw_therapist_units(config, rng["traits"], pool)
+
+    shown, position = logged_lists(config, rng["policy"], batch, pool, clients)
+    attract = attractiveness(
+        shown, draws.appeal[shown.pairs.therapist_idx], config.same_ethnicity_choice_d
+    )
+    choices = choose(
+        config,
+        rng["choice"],
+        group=shown.pairs.intake_idx,
+        position=position,
+        attract_logit=attract,
+        n_intakes=len(batch),
+    )
+    booked = shown.take(choices.chosen)
+    # a tiny world's few bookings would give erratic intercepts; all its shown pairs do better
+    basis = booked if len(booked) >= MIN_CALIBRATION_PAIRS else shown
+    coefficients, therapist_traits = fit_coefficients(config, basis, draws, pool.ids)
+    lg = outcomes.logits(booked, therapist_traits.take(booked.pairs.therapist_idx), coefficients)
+    result = outcomes.draw_outcomes(rng["outcomes"], lg)
+    interactions = interactions_frame(
+        batch, pool, shown, position=position, chosen=choices.chosen, result=result
+    )
+    truth = WorldTruth(config, coefficients, therapist_traits, clients, cutoff)
     return SyntheticWorld(Dataset(therapists, intakes, interactions), truth)
 
 
-__all__ = ["SyntheticWorld", "generate_world"]
+__all__ = ["SyntheticWorld", "generate_world", "holdout_mask"]

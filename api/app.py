@@ -1,0 +1,82 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.engine_port import EngineLoader
+from api.errors import install_error_handlers
+from api.metrics import Metrics
+from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.ratelimit import RateLimiter
+from api.routers import ROUTERS
+from api.runtime import start_runtime
+from training.settings import Settings, get_settings
+
+log = logging.getLogger("api")
+
+DESCRIPTION = """Ranked, explained, capacity-aware therapist matches for client intakes.
+
+Every `/v1` route needs `Authorization: Bearer <key>` with the route's scope (`matches`,
+`therapists`, `events`, `reports`, `admin`; `admin` implies all). Invalid input gets a 422 naming
+the field and the allowed values.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, *, engine_loader: EngineLoader | None = None
+) -> FastAPI:
+    """Build the service.
+
+    On startup the lifespan opens the database (migrating it to head), reads the therapist pool
+    and calls ``engine_loader`` once with it. Without a loader, or if it fails, the service runs
+    unready (``/readyz`` 503, matches 503) until ``POST /v1/model/reload`` succeeds.
+    """
+    settings = settings or get_settings()
+    metrics = Metrics()
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await anyio.to_thread.run_sync(
+            start_runtime, settings, engine_loader, metrics, limiter
+        )
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            app.state.runtime = None
+            runtime.database.dispose()
+
+    app = FastAPI(
+        title="Therapist matcher",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    app.state.runtime = None
+    for router in ROUTERS:
+        app.include_router(router)
+    install_error_handlers(app)
+    # Added innermost first: RequestContext (outermost) → CORS → body size limit → routes.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    return app
+
+
+__all__ = ["create_app"]

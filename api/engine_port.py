@@ -1,0 +1,46 @@
+"""The one thing the service needs from the matching engine, as a Protocol.
+
+``matcher.engine.Matcher`` satisfies it; tests use a small fake. The service never imports the
+engine directly: the composition root (``matcher serve``) hands :func:`api.create_app` an
+:data:`EngineLoader`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import pandas as pd
+
+from features.encoding import Rows
+from matcher.results import AllocationResult, MatchResult
+
+
+class MatchEngine(Protocol):
+    """An immutable, ready-to-serve engine over one therapist pool."""
+
+    @property
+    def model_version(self) -> str:
+        """The version of the model it scores with (logged with every impression)."""
+        ...
+
+    def match(self, intake: Rows, *, top_k: int = 10, explain: bool = False) -> MatchResult:
+        """Rank the pool for one intake: a one-row typed frame or a one-record list."""
+        ...
+
+    def allocate(self, intakes: Rows) -> AllocationResult:
+        """Assign a cohort (typed frame or records) at most one therapist each, within capacity."""
+        ...
+
+    def with_therapists(self, therapists: pd.DataFrame) -> MatchEngine:
+        """A new engine with the same model over a new pool (typed therapists frame)."""
+        ...
+
+
+EngineLoader = Callable[[pd.DataFrame], MatchEngine]
+"""Builds an engine for the current pool (typed therapists frame); loads the served model.
+
+Raises :class:`features.errors.ModelNotFoundError` (or another error) when no model can be had.
+"""
+
+__all__ = ["EngineLoader", "MatchEngine"]

@@ -1,0 +1,159 @@
+"""``/v1/matches``: ranked matches for one intake, and cohort allocation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import EngineDep, MatchesKey, RequestIdDep, RuntimeDep, SessionDep
+from api.frames import intake_record, reject_duplicate_ids
+from api.routers.common import AUTHENTICATED
+from api.schemas import (
+    AllocationRequest,
+    AllocationResponse,
+    AssignmentOut,
+    CrisisResourceOut,
+    MatchOut,
+    MatchRequest,
+    MatchResponse,
+)
+from api.storage.match_log import Impression, save_impressions, save_intakes
+from matcher.results import AllocationResult, MatchResult
+
+router = APIRouter(tags=["matches"], responses=AUTHENTICATED)
+
+
+def match_response(result: MatchResult, request_id: str, *, explain: bool) -> MatchResponse:
+    """The engine's answer as the response model (feature values are never returned)."""
+    return MatchResponse(
+        request_id=request_id,
+        intake_id=result.intake_id,
+        model_version=result.model_version,
+        status=result.status,
+        matches=[
+            MatchOut(
+                therapist_id=m.therapist_id,
+                display_name=m.display_name,
+                rank=int(m.rank),
+                score=float(m.score),
+                predicted_benefit=None
+                if m.predicted_benefit is None
+                else float(m.predicted_benefit),
+                reasons=list(m.reasons),
+                contributions=None
+                if not explain or m.contributions is None
+                else {str(k): float(v) for k, v in m.contributions.items()},
+            )
+            for m in result.matches
+        ],
+        excluded=dict(result.excluded),
+        crisis_resources=[
+            CrisisResourceOut(region=c.region, name=c.name, phone=c.phone, text=c.text, url=c.url)
+            for c in result.crisis_resources
+        ],
+        flags=list(result.flags),
+        notes=list(result.notes),
+        candidates=int(result.candidates),
+        eligible=int(result.eligible),
+    )
+
+
+def allocation_response(result: AllocationResult, request_id: str) -> AllocationResponse:
+    """The engine's allocation as the response model."""
+    return AllocationResponse(
+        request_id=request_id,
+        model_version=result.model_version,
+        method=result.method,
+        total_score=float(result.total_score),
+        placed=int(result.placed),
+        assignments=[
+            AssignmentOut(
+                intake_id=a.intake_id,
+                status=a.status,
+                therapist_id=a.therapist_id,
+                score=None if a.score is None else float(a.score),
+                reason=a.reason,
+            )
+            for a in result.assignments
+        ],
+    )
+
+
+@router.post("/v1/matches", summary="Rank therapists for one intake")
+def create_match(
+    body: MatchRequest,
+    _key: MatchesKey,
+    runtime: RuntimeDep,
+    loaded: EngineDep,
+    session: SessionDep,
+    request_id: RequestIdDep,
+) -> MatchResponse:
+    """Triage, filter by the hard constraints, rank, explain; the list is logged as impressions.
+
+    `status` is `matched`, `no_eligible_match` (see `excluded` for why) or `crisis` (no list;
+    see `crisis_resources` and `flags`).
+    """
+    # The request model is derived from the same contract specs, so the body is already checked;
+    # the engine and the store take the record as is (no per-request DataFrame).
+    intake = [intake_record(body)]
+    result = loaded.engine.match(intake, top_k=body.top_k, explain=body.explain)
+    clients = save_intakes(session, intake, store_free_text=runtime.settings.store_free_text)
+    save_impressions(
+        session,
+        [
+            Impression(
+                request_id=request_id,
+                intake_id=result.intake_id,
+                therapist_id=m.therapist_id,
+                position=m.rank,
+                # The logged score is the predicted benefit (what fairness and retraining read).
+                score=m.score if m.predicted_benefit is None else m.predicted_benefit,
+                model_version=result.model_version,
+                features=m.features,
+            )
+            for m in result.matches
+        ],
+        clients,
+    )
+    session.commit()
+    runtime.metrics.match_status.labels(result.status.value).inc()
+    return match_response(result, request_id, explain=body.explain)
+
+
+@router.post("/v1/matches/allocate", summary="Assign a cohort one therapist each")
+def allocate(
+    body: AllocationRequest,
+    _key: MatchesKey,
+    runtime: RuntimeDep,
+    loaded: EngineDep,
+    session: SessionDep,
+    request_id: RequestIdDep,
+) -> AllocationResponse:
+    """Assign each waiting intake at most one therapist within every therapist's open slots,
+    maximising total predicted benefit. Each placement is logged as an impression at position 1.
+    """
+    intakes = [intake_record(i) for i in body.intakes]
+    reject_duplicate_ids(intakes)
+    result = loaded.engine.allocate(intakes)
+    clients = save_intakes(session, intakes, store_free_text=runtime.settings.store_free_text)
+    save_impressions(
+        session,
+        [
+            Impression(
+                request_id=request_id,
+                intake_id=a.intake_id,
+                therapist_id=a.therapist_id,
+                position=1,
+                score=a.score,
+                model_version=result.model_version,
+                source="allocate",
+            )
+            for a in result.assignments
+            if a.therapist_id is not None
+        ],
+        clients,
+    )
+    session.commit()
+    return allocation_response(result, request_id)
+
+
+__all__ = ["allocation_response", "match_response", "router"]

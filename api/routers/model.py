@@ -1,0 +1,71 @@
+"""``/v1/model``: what is served, and reloading it."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import AdminKey, AnyKey, RuntimeDep
+from api.engine_state import LoadedEngine
+from api.routers.common import AUTHENTICATED, CONFLICT
+from api.runtime import Runtime
+from api.schemas import ModelInfo, ReloadResult
+from features.errors import ModelFormatError, ModelNotFoundError
+
+router = APIRouter(tags=["model"], responses=AUTHENTICATED)
+log = logging.getLogger("api")
+
+
+def _info(runtime: Runtime, loaded: LoadedEngine | None) -> dict[str, object]:
+    return {
+        "loaded": loaded is not None,
+        "model_version": None if loaded is None else loaded.version,
+        "loaded_at": None if loaded is None else loaded.loaded_at,
+        "uri": runtime.settings.model_uri if loaded is None else loaded.uri,
+        "therapists": len(runtime.engines.pool),
+    }
+
+
+@router.get("/v1/model", summary="The served model")
+def model_info(_key: AnyKey, runtime: RuntimeDep) -> ModelInfo:
+    """Version, load time and URI of the model being served (any valid key)."""
+    return ModelInfo.model_validate(_info(runtime, runtime.engines.current))
+
+
+@router.post("/v1/model/reload", summary="Reload the served model", responses=CONFLICT)
+async def reload_model(_key: AdminKey, runtime: RuntimeDep) -> ReloadResult:
+    """Load the model at the configured URI again (e.g. after promoting a new champion) over the
+    stored pool and swap it in atomically. On failure the old model keeps serving: 409 when
+    there is no usable model at the URI, 503 for any other failure."""
+    previous = runtime.engines.current
+    if not runtime.engines.can_load:
+        raise HTTPException(
+            status_code=409, detail="this server was started without a model loader"
+        )
+    try:
+        loaded = await run_in_threadpool(runtime.engines.load, runtime.read_pool)
+    except (ModelNotFoundError, ModelFormatError) as err:
+        runtime.metrics.reloads.labels("failed").inc()
+        raise HTTPException(
+            status_code=409, detail=f"reload failed, still serving the previous model: {err}"
+        ) from None
+    except Exception as err:
+        runtime.metrics.reloads.labels("failed").inc()
+        log.error("model reload failed: %s", type(err).__name__)
+        raise HTTPException(
+            status_code=503,
+            detail=f"reload failed ({type(err).__name__}), still serving the previous model",
+        ) from None
+    runtime.metrics.reloads.labels("ok").inc()
+    log.info("reloaded model %s", loaded.version)
+    return ReloadResult.model_validate(
+        {
+            **_info(runtime, loaded),
+            "previous_version": None if previous is None else previous.version,
+        }
+    )
+
+
+__all__ = ["router"]

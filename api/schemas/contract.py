@@ -1,0 +1,206 @@
+"""Models generated from the data contract.
+
+:class:`Intake`, :class:`Therapist` and their variants are built from
+:data:`features.schemas.TABLES` with the vocabularies of :mod:`features.vocab` as enums, so the
+OpenAPI document lists every allowed value and there is no second copy of the contract. The
+``TYPE_CHECKING`` stubs only tell the type checker the few attributes the code reads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    create_model,
+)
+
+from api.schemas.fields import (
+    INT32_MAX,
+    MAX_ID,
+    MAX_LIST,
+    MAX_STR,
+    MAX_TOP_K,
+    Text,
+    UtcDatetime,
+    integer,
+    list_item,
+)
+from features.schemas import INTAKES, THERAPISTS, Column, Kind, Table
+from features.vocab import HOURS_PER_WEEK
+
+
+class ContractModel(BaseModel):
+    """A body shaped like one row of a contract table; unknown fields are rejected."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+    def record(self, *, exclude_unset: bool = False) -> dict[str, Any]:
+        """The fields as a raw contract record (enum values, ISO times, lists as lists)."""
+        return self.model_dump(mode="json", exclude_unset=exclude_unset)
+
+
+def present(value: str) -> str:
+    """A required text value must not be blank (SPEC §2: an empty cell is missing)."""
+    if not value:
+        raise ValueError("required value is missing")
+    return value
+
+
+def _scalar(col: Column) -> Any:
+    if col.kind is Kind.STR:
+        if col.vocab is not None:
+            return col.vocab
+        # The contract strips cells and counts a blank one as missing; so does the body.
+        text = StringConstraints(
+            strip_whitespace=True,
+            min_length=1 if col.required else 0,
+            max_length=col.max_len or MAX_STR,
+        )
+        if col.required:
+            return Annotated[Text, text, AfterValidator(present)]
+        return Annotated[Text, text]
+    if col.kind is Kind.INT:
+        return integer(col.minimum, col.maximum or INT32_MAX)
+    if col.kind is Kind.FLOAT:
+        return Annotated[
+            float, Strict(), Field(ge=col.minimum, le=col.maximum, allow_inf_nan=False)
+        ]
+    if col.kind is Kind.BOOL:
+        return Annotated[bool, Strict()]
+    return UtcDatetime
+
+
+def _item(col: Column) -> tuple[Any, int]:
+    if col.kind is Kind.LIST_INT:
+        hi = col.maximum if col.maximum is not None else INT32_MAX
+        return integer(col.minimum, hi), HOURS_PER_WEEK
+    if col.vocab is not None:
+        return col.vocab, len(col.vocab)
+    item = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_ID)]
+    return Annotated[item, AfterValidator(list_item)], MAX_LIST
+
+
+def _description(col: Column) -> str:
+    parts = [col.doc]
+    if col.allowed:
+        parts.append("Allowed: " + ", ".join(col.allowed) + ".")
+    return " ".join(p for p in parts if p)
+
+
+def contract_field(col: Column, *, optional: bool = False) -> tuple[Any, Any]:
+    """The pydantic (annotation, FieldInfo) of one contract column."""
+    required = col.required and not optional
+    description = _description(col)
+    if col.kind.is_list:
+        item, cap = _item(col)
+        lo = col.min_items if col.required else 0
+        hi = col.max_items or cap
+        annotation: Any = list[item]  # type: ignore[valid-type]
+        if required:
+            return annotation, Field(min_length=lo, max_length=hi, description=description)
+        return annotation | None, Field(
+            default=None, min_length=lo, max_length=hi, description=description
+        )
+    scalar = _scalar(col)
+    if required:
+        return scalar, Field(description=description)
+    return scalar | None, Field(default=None, description=description)
+
+
+def contract_model(
+    name: str,
+    table: Table,
+    *,
+    optional: frozenset[str] = frozenset(),
+    exclude: frozenset[str] = frozenset(),
+    all_optional: bool = False,
+    base: type[ContractModel] = ContractModel,
+    doc: str = "",
+    **extra: Any,
+) -> type[ContractModel]:
+    """A model with one field per column of ``table`` (plus ``extra`` fields)."""
+    fields: dict[str, Any] = {
+        col.name: contract_field(col, optional=all_optional or col.name in optional)
+        for col in table.columns
+        if col.name not in exclude
+    }
+    fields.update(extra)
+    model = create_model(name, __base__=base, __doc__=doc or None, **fields)
+    return model
+
+
+_INTAKE_DOC = (
+    "A client's intake (SPEC §2 intakes). `intake_id` is assigned when missing and "
+    "`submitted_at` defaults to now."
+)
+
+if TYPE_CHECKING:
+
+    class Intake(ContractModel):
+        """Stub: see the generated model."""
+
+        intake_id: str | None
+
+    class MatchRequest(Intake):
+        """Stub: see the generated model."""
+
+        top_k: int
+        explain: bool
+
+    class Therapist(ContractModel):
+        """Stub: see the generated model."""
+
+        therapist_id: str
+
+    class TherapistUpsert(ContractModel):
+        """Stub: see the generated model."""
+
+        therapist_id: str | None
+
+    class TherapistPatch(ContractModel):
+        """Stub: see the generated model."""
+
+else:
+    Intake = contract_model(
+        "Intake", INTAKES, optional=frozenset({"intake_id", "submitted_at"}), doc=_INTAKE_DOC
+    )
+    MatchRequest = contract_model(
+        "MatchRequest",
+        INTAKES,
+        optional=frozenset({"intake_id", "submitted_at"}),
+        base=Intake,
+        doc=_INTAKE_DOC + " Plus how many matches to return and whether to explain them.",
+        top_k=(integer(1, MAX_TOP_K), Field(10, description="Matches wanted.")),
+        explain=(bool, Field(False, strict=True, description="Add per-feature contributions.")),
+    )
+    Therapist = contract_model("Therapist", THERAPISTS, doc="A therapist profile (SPEC §2).")
+    TherapistUpsert = contract_model(
+        "TherapistUpsert",
+        THERAPISTS,
+        optional=frozenset({"therapist_id"}),
+        doc="A full profile; `therapist_id` may be left out (the path names it) or must match.",
+    )
+    TherapistPatch = contract_model(
+        "TherapistPatch",
+        THERAPISTS,
+        exclude=frozenset({"therapist_id"}),
+        all_optional=True,
+        doc="Fields to change; `null` clears an optional field.",
+    )
+
+
+__all__ = [
+    "ContractModel",
+    "Intake",
+    "MatchRequest",
+    "Therapist",
+    "TherapistPatch",
+    "TherapistUpsert",
+    "contract_field",
+    "contract_model",
+]

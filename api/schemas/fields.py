@@ -1,0 +1,109 @@
+"""Field types shared by the request models: bounded ids, clean text, JSON integers, UTC times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    Strict,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+INT32_MAX = 2**31 - 1
+"""Integers without a contract maximum are bounded by the 32-bit database column."""
+MAX_ID = 64
+MAX_STR = 256
+MAX_LIST = 100
+MAX_TOP_K = 50
+MAX_COHORT = 500
+MAX_BULK = 1000
+MIN_YEAR, MAX_YEAR = 1900, 2199
+
+
+def clean_text(value: str) -> str:
+    """Reject text a database cannot store: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def list_item(value: str) -> str:
+    """A list item must say something (the contract strips items, so blank ones would vanish)."""
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def identifier(value: str) -> str:
+    """An id as used in a path: clean text without surrounding white space."""
+    clean_text(value)
+    if value != value.strip():
+        raise ValueError("must not start or end with white space")
+    return value
+
+
+def utc_time(value: datetime) -> datetime:
+    """An aware UTC time (naive times are UTC), within years 1900–2200."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not MIN_YEAR <= aware.year <= MAX_YEAR:
+        raise ValueError(f"year must be within {MIN_YEAR}-{MAX_YEAR}")
+    return aware.astimezone(UTC)
+
+
+def whole_number(value: Any) -> Any:
+    """JSON Schema counts ``5.0`` as an integer: accept it as 5 (strings and bools stay errors)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Text = Annotated[str, AfterValidator(clean_text)]
+
+
+def integer(minimum: float | None = None, maximum: float | None = None) -> Any:
+    """A JSON integer within bounds (constraints first, so they reach the JSON schema)."""
+    return Annotated[int, Field(ge=minimum, le=maximum), Strict(), BeforeValidator(whole_number)]
+
+
+UtcDatetime = Annotated[
+    datetime,
+    AfterValidator(utc_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"^(19\d\d|2[01]\d\d)-",
+            "description": "ISO-8601; naive times are UTC; years 1900-2199.",
+        }
+    ),
+]
+Identifier = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_ID)]
+
+
+__all__ = [
+    "INT32_MAX",
+    "MAX_BULK",
+    "MAX_COHORT",
+    "MAX_ID",
+    "MAX_LIST",
+    "MAX_STR",
+    "MAX_TOP_K",
+    "Identifier",
+    "Text",
+    "UtcDatetime",
+    "clean_text",
+    "identifier",
+    "integer",
+    "list_item",
+    "utc_time",
+    "whole_number",
+]

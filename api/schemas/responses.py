@@ -1,0 +1,188 @@
+"""Response models (they mirror :mod:`matcher.results` and the storage outcomes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    Field,
+    model_serializer,
+)
+from pydantic.functional_serializers import SerializerFunctionWrapHandler
+
+from api.schemas.contract import Therapist
+from matcher.results import Flag, Status
+
+
+class BulkResult(BaseModel):
+    """Outcome of a bulk upsert."""
+
+    created: int
+    updated: int
+
+
+class TherapistPage(BaseModel):
+    """One page of therapists ordered by id; pass ``next_after`` as ``after`` for the next."""
+
+    items: list[Therapist]
+    next_after: str | None
+
+
+class MatchOut(BaseModel):
+    """One therapist offered (``contributions`` only present with ``explain``)."""
+
+    therapist_id: str
+    display_name: str
+    rank: int
+    score: float = Field(description="Ranking score; higher ranks first.")
+    predicted_benefit: float | None = Field(
+        default=None,
+        description="Predicted P(good outcome: ≥4 sessions and reliable improvement) "
+        "if the client starts with this therapist.",
+    )
+    reasons: list[str] = Field(description="Plain-language reasons, strongest first.")
+    contributions: dict[str, float] | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_absent_contributions(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("contributions") is None:
+            data.pop("contributions", None)
+        return data
+
+
+class CrisisResourceOut(BaseModel):
+    """A crisis line or service for the client's region."""
+
+    region: str
+    name: str
+    phone: str | None = None
+    text: str | None = None
+    url: str | None = None
+
+
+class MatchResponse(BaseModel):
+    """The answer to one intake."""
+
+    request_id: str
+    intake_id: str
+    model_version: str
+    status: Status
+    matches: list[MatchOut]
+    excluded: dict[str, int] = Field(
+        description="Therapists removed by each hard constraint (a funnel, in order)."
+    )
+    crisis_resources: list[CrisisResourceOut]
+    flags: list[Flag]
+    notes: list[str]
+    candidates: int
+    eligible: int
+
+
+class AssignmentOut(BaseModel):
+    """One intake's place in an allocation (``therapist_id`` null when unplaced)."""
+
+    intake_id: str
+    status: Status
+    therapist_id: str | None
+    score: float | None
+    reason: str
+
+
+class AllocationResponse(BaseModel):
+    """A cohort allocation."""
+
+    request_id: str
+    model_version: str
+    method: str
+    total_score: float
+    placed: int
+    assignments: list[AssignmentOut]
+
+
+class EventAck(BaseModel):
+    """An event was stored (``duplicate``: it already had been, under the same id)."""
+
+    event_id: str
+    duplicate: bool
+
+
+class ErasureResult(BaseModel):
+    """Rows deleted for a client."""
+
+    client_id: str
+    intakes: int
+    impressions: int
+    events: int
+
+
+class ModelInfo(BaseModel):
+    """The model being served."""
+
+    loaded: bool
+    model_version: str | None
+    loaded_at: datetime | None
+    uri: str
+    therapists: int
+
+
+class ReloadResult(ModelInfo):
+    """The model after a successful reload."""
+
+    previous_version: str | None
+
+
+class Health(BaseModel):
+    """Liveness."""
+
+    status: str
+
+
+class Readiness(BaseModel):
+    """Readiness: a model is loaded and the database answers."""
+
+    status: str
+    model_version: str | None = None
+    reasons: list[str] = Field(default_factory=list)
+
+
+class ErrorMessage(BaseModel):
+    """An error."""
+
+    detail: str
+
+
+class ValidationIssue(BaseModel):
+    """One invalid input: where, what is wrong, and (for vocabularies) the allowed values."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """Every invalid input of a request."""
+
+    detail: list[ValidationIssue]
+
+
+__all__ = [
+    "AllocationResponse",
+    "AssignmentOut",
+    "BulkResult",
+    "CrisisResourceOut",
+    "ErasureResult",
+    "ErrorMessage",
+    "EventAck",
+    "Health",
+    "MatchOut",
+    "MatchResponse",
+    "ModelInfo",
+    "Readiness",
+    "ReloadResult",
+    "TherapistPage",
+    "ValidationErrorBody",
+    "ValidationIssue",
+]

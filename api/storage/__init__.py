@@ -1,0 +1,58 @@
+"""Storage of the service: SQLAlchemy models, repositories, migrations runner, export."""
+
+from api.storage.clients import Erased, erase_client
+from api.storage.database import Database, normalize_url, open_database
+from api.storage.events import Event, EventType, Recorded, record_event
+from api.storage.export import export_database, export_dataset, interaction_records
+from api.storage.keys import KeyRecord, find_key, list_keys, revoke_key
+from api.storage.match_log import Impression, save_impressions, save_intakes
+from api.storage.models import (
+    ApiKeyRow,
+    Base,
+    EventRow,
+    ImpressionRow,
+    IntakeRow,
+    TherapistRow,
+)
+from api.storage.therapists import (
+    delete_therapists,
+    get_therapist,
+    list_therapists,
+    load_pool,
+    therapist_records,
+    upsert_therapists,
+)
+
+__all__ = [
+    "ApiKeyRow",
+    "Base",
+    "Database",
+    "Erased",
+    "Event",
+    "EventRow",
+    "EventType",
+    "Impression",
+    "ImpressionRow",
+    "IntakeRow",
+    "KeyRecord",
+    "Recorded",
+    "TherapistRow",
+    "delete_therapists",
+    "erase_client",
+    "export_database",
+    "export_dataset",
+    "find_key",
+    "get_therapist",
+    "interaction_records",
+    "list_keys",
+    "list_therapists",
+    "load_pool",
+    "normalize_url",
+    "open_database",
+    "record_event",
+    "revoke_key",
+    "save_impressions",
+    "save_intakes",
+    "therapist_records",
+    "upsert_therapists",
+]

@@ -1,0 +1,87 @@
+"""The match log: intakes as received and every therapist shown (impressions)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from api.storage.models import ImpressionRow, IntakeRow
+from api.storage.records import frame_records, plain
+from api.storage.types import utcnow
+from api.storage.upsert import insert_for, upsert
+from features.schemas import INTAKES
+
+
+@dataclass(frozen=True)
+class Impression:
+    """One therapist shown at ``position`` in the answer to one request."""
+
+    request_id: str
+    intake_id: str
+    therapist_id: str
+    position: int
+    score: float | None
+    model_version: str
+    features: dict[str, float] | None = None
+    source: str = "match"
+
+
+def save_intakes(
+    session: Session, intakes: pd.DataFrame | Sequence[Mapping[str, Any]], *, store_free_text: bool
+) -> dict[str, str | None]:
+    """Upsert intakes — a typed frame, or contract records already checked by the request
+    models — with ``free_text`` dropped unless allowed; no commit.
+
+    Returns each intake's ``client_id`` (to stamp its impressions with).
+    """
+    if isinstance(intakes, pd.DataFrame):
+        records = frame_records(intakes, INTAKES)
+    else:
+        records = [{name: record.get(name) for name in INTAKES.names} for record in intakes]
+        for record in records:
+            stamp = record["submitted_at"]
+            if isinstance(stamp, str):
+                record["submitted_at"] = datetime.fromisoformat(stamp)
+    now = utcnow()
+    for record in records:
+        if not store_free_text:
+            record["free_text"] = None
+        record["received_at"] = now
+    if records:
+        upsert(session, IntakeRow, records, key="intake_id")
+    return {r["intake_id"]: r["client_id"] for r in records}
+
+
+def save_impressions(
+    session: Session, impressions: Sequence[Impression], clients: dict[str, str | None]
+) -> None:
+    """Insert impressions; no commit. ``clients`` maps intake id → client id."""
+    if not impressions:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "request_id": i.request_id,
+            "intake_id": i.intake_id,
+            "client_id": clients.get(i.intake_id),
+            "therapist_id": i.therapist_id,
+            "position": i.position,
+            "score": plain(i.score),
+            "model_version": i.model_version,
+            "features": None
+            if i.features is None
+            else {str(k): plain(v) for k, v in i.features.items()},
+            "source": i.source,
+            "shown_at": now,
+        }
+        for i in impressions
+    ]
+    session.execute(insert_for(session, ImpressionRow).values(rows))
+
+
+__all__ = ["Impression", "save_impressions", "save_intakes"]
