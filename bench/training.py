@@ -111,10 +111,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller scale run")
     args = parser.parse_args()
-    worlds = {
-        "shipped sample (300×6000)": (load_dataset(SAMPLE), load_truth(SAMPLE)),
-    }
-    for n_t, n_i, seed in ((300, 6000, 101), (600, 20000, 21)):
+    sample = load_dataset(SAMPLE)
+    size = f"{len(sample.therapists)}×{len(sample.intakes)}"
+    worlds = {f"shipped sample ({size})": (sample, load_truth(SAMPLE))}
+    for n_t, n_i, seed in ((300, 10000, 3), (600, 20000, 21), (300, 8000, 11)):
         w = generate_world(WorldConfig(n_therapists=n_t, n_intakes=n_i, seed=seed))
         worlds[f"seed {seed} ({n_t}×{n_i})"] = (w.dataset, w.truth)
     table = quality(worlds)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from features.casemix import CaseMix
 from features.dataset import Dataset
 from features.encoding import CONCERN_DOMAIN_CODE, MAX_CONCERNS, IntakeBatch, Pairs, TherapistPool
 from features.errors import NotFittedError
@@ -210,6 +211,22 @@ def _tr_domain_lift(c: PairContext) -> F32:
     return _tr_domain(c) - _tr_overall(c)
 
 
+def _tr_adjusted(c: PairContext) -> F32:
+    return np.asarray(c.tables["tr"]["adjusted"][c.j], dtype=np.float32)
+
+
+def _tr_adjusted_domain(c: PairContext) -> F32:
+    return np.asarray(c.tables["tr"]["adjusted_domain"][c.j, _primary_domain(c)], dtype=np.float32)
+
+
+def _tr_adjusted_concerns(c: PairContext) -> F32:
+    codes = c.batch.concerns[c.i]
+    domains = CONCERN_DOMAIN_CODE[np.maximum(codes, 0)]
+    effects = c.tables["tr"]["adjusted_domain"][c.j[:, None], domains]
+    w = np.where(codes >= 0, ORDER_WEIGHTS[None, :], 0)
+    return ((effects * w).sum(1) / np.maximum(w.sum(1), 1e-9)).astype(np.float32)
+
+
 def _text_similarity(c: PairContext) -> F32:
     a, b = c.intake_text[c.i], c.tables["bio_text"][c.j]
     sim = np.einsum("ij,ij->i", a, b)
@@ -305,11 +322,31 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature("tr_domain_lift", "tr_domain − tr_overall", _tr_domain_lift),
     Feature(
+        "tr_adjusted",
+        "case-mix-adjusted effect: shrunk mean of (good − expected from profile)",
+        _tr_adjusted,
+        monotone=1,
+    ),
+    Feature(
+        "tr_adjusted_domain",
+        "case-mix-adjusted effect in the primary concern's domain",
+        _tr_adjusted_domain,
+        monotone=1,
+    ),
+    Feature(
+        "tr_adjusted_concerns",
+        "1/k-weighted adjusted domain effects over the client's concerns",
+        _tr_adjusted_concerns,
+        monotone=1,
+    ),
+    Feature(
         "text_similarity", "cosine(LSA(free_text), LSA(bio)); NaN if either empty", _text_similarity
     ),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.categorical)
+PROFILE_COLUMNS = np.array([k for k, f in enumerate(FEATURES) if not f.name.startswith("tr_")])
+"""Columns that describe the pair's profiles only (no therapist track record)."""
 MONOTONE: dict[str, int] = {f.name: f.monotone for f in FEATURES if f.monotone}
 
 
@@ -359,13 +396,37 @@ class FeaturePipeline:
         texts = list(dataset.therapists["bio"].dropna().astype(str))
         texts += list(dataset.intakes["free_text"].dropna().astype(str))
         self.text_ = TextEmbedder(dims=self.text_dims, seed=self.seed).fit(texts)
-        self.track_record_ = self.fit_track_record(dataset)
+        pool = TherapistPool.from_frame(dataset.therapists)
+        ids, domains, good = outcome_rows(dataset)
+        self.track_record_ = TrackRecord().fit(ids, domains, good)
+        self.casemix_ = CaseMix().fit(self.profile_matrix(dataset, pool), good)
+        self.track_record_ = self.fit_track_record(dataset, pool)
         return self
 
-    @staticmethod
-    def fit_track_record(dataset: Dataset) -> TrackRecord:
-        """A track record fitted on ``dataset``'s outcomes only."""
-        return TrackRecord().fit(*outcome_rows(dataset))
+    def profile_matrix(self, dataset: Dataset, pool: TherapistPool) -> F32:
+        """Profile-only feature columns of the outcome rows (``outcome_rows`` order)."""
+        inter = dataset.interactions[has_outcome(dataset.interactions)]
+        intakes = dataset.intakes[dataset.intakes["intake_id"].isin(set(inter["intake_id"]))]
+        batch = pool.encode_intakes(intakes)
+        index = {str(k): i for i, k in enumerate(batch.ids)}
+        pairs = Pairs(
+            np.array([index[str(k)] for k in inter["intake_id"]], dtype=np.int64),
+            pool.positions(inter["therapist_id"].astype(str).tolist()),
+        )
+        return self.transform(batch, pool, pairs)[:, PROFILE_COLUMNS]
+
+    def outcome_table(
+        self, dataset: Dataset, pool: TherapistPool
+    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64], npt.NDArray[np.bool_], F32]:
+        """Outcome rows of ``dataset``: therapist, primary domain, good, expected from case mix."""
+        ids, domains, good = outcome_rows(dataset)
+        expected = self.casemix_.predict(self.profile_matrix(dataset, pool)).astype(np.float32)
+        return ids, domains, good, expected
+
+    def fit_track_record(self, dataset: Dataset, pool: TherapistPool | None = None) -> TrackRecord:
+        """A track record fitted on ``dataset``'s outcomes only, adjusted for case mix."""
+        pool = pool or TherapistPool.from_frame(dataset.therapists)
+        return TrackRecord().fit(*self.outcome_table(dataset, pool))
 
     def _pool_tables(self, pool: TherapistPool, track_record: TrackRecord) -> dict[str, Any]:
         """Per-pool derived arrays, cached: bio embeddings and the English mask once per pool,
@@ -423,15 +484,18 @@ class FeaturePipeline:
         """JSON-able parameters and named arrays of the fitted pipeline (no pickle)."""
         text_params, text_arrays = self.text_.state()
         tr_params, tr_arrays = self.track_record_.state()
+        cm_params, cm_arrays = self.casemix_.state()
         params = {
             "text_dims": self.text_dims,
             "seed": self.seed,
             "features": list(FEATURE_NAMES),
             "text": text_params,
             "track_record": tr_params,
+            "casemix": cm_params,
         }
         arrays = {f"text.{k}": v for k, v in text_arrays.items()}
         arrays |= {f"track_record.{k}": v for k, v in tr_arrays.items()}
+        arrays |= {f"casemix.{k}": v for k, v in cm_arrays.items()}
         return params, arrays
 
     @classmethod
@@ -446,6 +510,9 @@ class FeaturePipeline:
         pipe.track_record_ = TrackRecord.from_state(
             params["track_record"],
             {k[13:]: v for k, v in arrays.items() if k.startswith("track_record.")},
+        )
+        pipe.casemix_ = CaseMix.from_state(
+            params["casemix"], {k[8:]: v for k, v in arrays.items() if k.startswith("casemix.")}
         )
         return pipe
 

@@ -41,9 +41,28 @@ def beta_prior_strength(successes: npt.ArrayLike, trials: npt.ArrayLike) -> floa
     return float(np.clip(mu * (1 - mu) / tau2 - 1, 2.0, 1000.0))
 
 
+def _residual_prior(
+    sums: npt.ArrayLike, counts: npt.ArrayLike, residual: npt.ArrayLike, floor: float
+) -> float:
+    """Shrinkage strength k = σ²_r / τ² of mean residuals (see ``TrackRecord._fit_adjusted``)."""
+    sums = np.asarray(sums, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.float64)
+    residual = np.asarray(residual, dtype=np.float64)
+    seen = counts > 0
+    if seen.sum() < 3 or len(residual) < 3:
+        return 1000.0
+    noise = float(np.var(residual))
+    means = sums[seen] / counts[seen]
+    tau2 = np.average(means**2, weights=counts[seen]) - noise * np.mean(1.0 / counts[seen])
+    if tau2 <= 1e-6:
+        return 1000.0
+    return float(np.clip(noise / tau2, floor, 1000.0))
+
+
 @dataclass
 class TrackRecord:
-    """Empirical-Bayes good-outcome rates per therapist, overall and per domain.
+    """Empirical-Bayes good-outcome rates per therapist, overall and per domain, raw and
+    adjusted for case mix (observed minus the outcome each client's profile predicted).
 
     overall_t = (s_t + m·μ) / (n_t + m);  domain_td = (s_td + m_d·overall_t) / (n_td + m_d),
     with μ the pooled rate and m, m_d fitted by :func:`beta_prior_strength` (domain cells shrink
@@ -57,8 +76,10 @@ class TrackRecord:
         therapist_ids: npt.NDArray[np.object_],
         domains: npt.NDArray[np.int64],
         success: npt.NDArray[np.bool_],
+        expected: npt.ArrayLike | None = None,
     ) -> TrackRecord:
-        """Fit on outcome rows: the therapist, the intake's primary domain code, good or not."""
+        """Fit on outcome rows: the therapist, the intake's primary domain code, good or not,
+        and (optionally) the outcome the client's profile predicted (case mix)."""
         ids, t = np.unique(np.asarray(therapist_ids, dtype=str), return_inverse=True)
         y = np.asarray(success, dtype=np.float64)
         n_t = np.bincount(t, minlength=len(ids)).astype(np.float64)
@@ -80,7 +101,37 @@ class TrackRecord:
             (s_td + self.domain_prior_ * overall[:, None]) / (n_td + self.domain_prior_)
         ).astype(np.float32)
         self.domain_n_ = n_td.astype(np.float32)
+        base = np.full(len(y), self.mean_) if expected is None else np.asarray(expected, float)
+        self._fit_adjusted(t, len(ids), domains, y - base)
         return self
+
+    def _fit_adjusted(
+        self,
+        t: npt.NDArray[np.int64],
+        n_ids: int,
+        domains: npt.NDArray[np.int64],
+        residual: npt.NDArray[np.float64],
+    ) -> None:
+        """Case-mix-adjusted effects: shrunk mean residuals (observed − expected).
+
+        adjusted_t = Σ r_t / (n_t + k), adjusted_td = (Σ r_td + k_d·adjusted_t) / (n_td + k_d),
+        k = σ²_r / τ² with τ² = Σ_t n_t r̄_t² / Σ n_t − σ²_r·mean(1/n_t) (method of moments).
+        """
+        n_t = np.bincount(t, minlength=n_ids).astype(np.float64)
+        r_t = np.bincount(t, weights=residual, minlength=n_ids)
+        self.adjust_prior_ = _residual_prior(r_t, n_t, residual, self.min_prior)
+        adjusted = r_t / (n_t + self.adjust_prior_)
+        valid = domains >= 0
+        cell = t[valid] * N_DOMAINS + domains[valid]
+        n_td = np.bincount(cell, minlength=n_ids * N_DOMAINS).astype(np.float64)
+        r_td = np.bincount(cell, weights=residual[valid], minlength=n_ids * N_DOMAINS)
+        self.adjust_domain_prior_ = _residual_prior(r_td, n_td, residual, self.min_prior)
+        k = self.adjust_domain_prior_
+        domain = (r_td.reshape(n_ids, N_DOMAINS) + k * adjusted[:, None]) / (
+            n_td.reshape(n_ids, N_DOMAINS) + k
+        )
+        self.adjusted_ = adjusted.astype(np.float32)
+        self.adjusted_domain_ = domain.astype(np.float32)
 
     def _check(self) -> None:
         if not hasattr(self, "ids_"):
@@ -104,6 +155,8 @@ class TrackRecord:
             "n": pick(self.n_, 0.0),
             "domain": pick(self.domain_, self.mean_),
             "domain_n": pick(self.domain_n_, 0.0),
+            "adjusted": pick(self.adjusted_, 0.0),
+            "adjusted_domain": pick(self.adjusted_domain_, 0.0),
         }
 
     def state(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
@@ -111,12 +164,16 @@ class TrackRecord:
         self._check()
         params = {"min_prior": self.min_prior, "mean": self.mean_, "prior": self.prior_}
         params["domain_prior"] = self.domain_prior_
+        params["adjust_prior"] = self.adjust_prior_
+        params["adjust_domain_prior"] = self.adjust_domain_prior_
         arrays = {
             "ids": self.ids_.astype(str),
             "overall": self.overall_,
             "n": self.n_,
             "domain": self.domain_,
             "domain_n": self.domain_n_,
+            "adjusted": self.adjusted_,
+            "adjusted_domain": self.adjusted_domain_,
         }
         return params, arrays
 
@@ -132,6 +189,10 @@ class TrackRecord:
         tr.n_ = np.asarray(arrays["n"], dtype=np.float32)
         tr.domain_ = np.asarray(arrays["domain"], dtype=np.float32)
         tr.domain_n_ = np.asarray(arrays["domain_n"], dtype=np.float32)
+        tr.adjust_prior_ = float(params["adjust_prior"])
+        tr.adjust_domain_prior_ = float(params["adjust_domain_prior"])
+        tr.adjusted_ = np.asarray(arrays["adjusted"], dtype=np.float32)
+        tr.adjusted_domain_ = np.asarray(arrays["adjusted_domain"], dtype=np.float32)
         return tr
 
 

@@ -137,3 +137,15 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert done.value.code == 1
     err = capsys.readouterr().err
     assert "not a folder" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_model_beats_baselines_and_profile_oracle_on_shipped_world() -> None:
+    """SPEC §6 quality on the shipped world: the engine learns track records beyond profiles."""
+    from training.job import fit_and_evaluate, load_truth
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    result = fit_and_evaluate(load_dataset(sample), TrainConfig(), truth=load_truth(sample))
+    uplift = result.scorecard["uplift_at_5"]
+    for other in ("random", "rules", "logistic", "lambdarank_logged", "profile_oracle"):
+        assert uplift["model"] > uplift[other], (other, uplift.to_dict())

@@ -41,8 +41,8 @@ class TrainConfig:
     max_rounds: int = 3000
     dask_rounds: int = 300
     """Boosting rounds with ``--engine dask`` (lightgbm.dask has no early stopping)."""
-    engagement_weight: float = 0.0
-    """α in score = benefit × engagement^α."""
+    engagement_weight: float = 0.25
+    """α in score = benefit × engagement^α (0.25 measured best across seeded worlds)."""
     text_dims: int = 32
     monotone: bool = True
     """Constrain the booster to be non-decreasing in fit and track-record features."""

@@ -21,7 +21,7 @@ from lightgbm.dask import DaskLGBMClassifier
 from features.dataset import Dataset
 from features.encoding import TherapistPool
 from features.outcomes import good_outcome, has_outcome
-from features.pipeline import FEATURE_NAMES, MONOTONE, FeaturePipeline, outcome_rows
+from features.pipeline import FEATURE_NAMES, MONOTONE, FeaturePipeline
 from features.track_record import TrackRecord
 from matcher.model import MatchModel, Prefilter
 from training.config import TrainConfig
@@ -80,14 +80,12 @@ def fit_boosters_dask(
     """Out-of-fold features per partition on the cluster, then ``lightgbm.dask`` fits."""
     inter = train.interactions
     fold = intake_folds(inter["intake_id"], config.folds, config.seed)
-    ids, domains, good = outcome_rows(train)
+    ids, domains, good, expected = pipeline.outcome_table(train, pool)
     outcome_fold = fold[has_outcome(inter)]
-    records = [
-        TrackRecord().fit(
-            ids[outcome_fold != f], domains[outcome_fold != f], good[outcome_fold != f]
-        )
-        for f in range(config.folds)
-    ]
+    records = []
+    for f in range(config.folds):
+        other = outcome_fold != f
+        records.append(TrackRecord().fit(ids[other], domains[other], good[other], expected[other]))
     n_parts = partitions or max(2, len(client.scheduler_info()["workers"]) * 2)
     intake_ids = train.intakes["intake_id"].to_numpy()
     chunks = np.array_split(intake_ids, n_parts)

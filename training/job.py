@@ -131,7 +131,7 @@ def fit_and_evaluate(
     )
     timings["evaluate"] = time.perf_counter() - t1
     serving = copy.copy(pipeline)
-    serving.track_record_ = FeaturePipeline.fit_track_record(dataset)
+    serving.track_record_ = pipeline.fit_track_record(dataset, pool)
     model.pipeline = serving
     metrics = {k: float(v) for k, v in table.loc["model"].items() if pd.notna(v)}
     return TrainResult(model, table, fit_report, timings, metrics=metrics)

@@ -11,7 +11,7 @@ import pandas as pd
 from features.dataset import Dataset
 from features.encoding import IntakeBatch, Pairs, TherapistPool
 from features.outcomes import has_outcome
-from features.pipeline import FeaturePipeline, outcome_rows
+from features.pipeline import FeaturePipeline
 from features.track_record import TrackRecord
 from training.splits import intake_folds
 
@@ -60,12 +60,12 @@ def logged_rows(
     else:
         inter = dataset.interactions
         fold = intake_folds(inter["intake_id"], folds, seed)
-        ids, domains, good = outcome_rows(dataset)
+        ids, domains, good, expected = pipeline.outcome_table(dataset, pool)
         outcome_fold = fold[has_outcome(inter)]
         for f in range(folds):
             rows = fold == f
             other = outcome_fold != f
-            tr = TrackRecord().fit(ids[other], domains[other], good[other])
+            tr = TrackRecord().fit(ids[other], domains[other], good[other], expected[other])
             x[rows] = pipeline.transform(
                 batch, pool, pairs.take(rows), track_record=tr, intake_text=text
             )
