@@ -2,10 +2,14 @@
 
 One :class:`Matcher` serves the HTTP API and ``matcher rank``; both therefore apply the same
 safety rules and the same model. It is immutable: a new therapist pool or model is a new Matcher.
+The one exception is opt-in: with ``exposure_mitigation`` > 0 it keeps running exposure totals
+(:class:`ExposureLedger`, shared with the engines :meth:`Matcher.with_therapists` builds).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +23,8 @@ from matcher.allocation import allocate
 from matcher.crisis import CrisisDirectory, default_directory
 from matcher.eligibility import Eligibility, eligible_pairs
 from matcher.explanations import reasons
+from matcher.fairness.exposure import position_weight
+from matcher.fairness.mitigation import exposure_adjusted
 from matcher.model import MatchModel
 from matcher.ranking import load_aware, rank_within_groups, top_per_group
 from matcher.results import (
@@ -49,6 +55,93 @@ class MatcherConfig:
     """Strength of the load-aware re-rank (0 = off)."""
     severe_in_person_boost: float = 0.1
     """Relative boost for in-person-capable therapists when symptoms are severe."""
+    exposure_mitigation: float = 0.0
+    """Strength s ∈ [0, 1] of exposure-aware re-ranking after the load-aware step (0 = off):
+    adjusted · (1 + s · d_t), d_t = (target_t − exposure_t) / (target_t + exposure_t)
+    (:func:`matcher.fairness.exposure_adjusted`)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.exposure_mitigation <= 1.0:
+            raise ValueError(
+                f"exposure_mitigation must be in [0, 1], got {self.exposure_mitigation}"
+            )
+
+
+class ExposureLedger:
+    """Running exposure and merit-proportional target exposure per therapist id.
+
+    Updated with every list the engine serves (amortised fairness of exposure, as
+    :class:`matcher.fairness.ExposureReranker`, in arrays so that a request costs O(pairs))::
+
+        exposure_t += w(p) = 1 / log2(1 + p)          for every list showing t at position p
+        target_t   += E_i · m_it / Σ_t' m_it'          over the scored candidates t' of intake i
+
+    E_i = Σ_p w(p) is the attention list i handed out and m_it ≥ 0 the predicted benefit (an
+    intake whose merits are all 0 splits E_i equally), so Σ_t target_t = Σ_t exposure_t.
+    Thread-safe: one lock around every read and update (the API serves from a threadpool).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slot: dict[str, int] = {}
+        self._exposure = np.zeros(0, dtype=np.float64)
+        self._target = np.zeros(0, dtype=np.float64)
+
+    def slots(
+        self, therapist_ids: Sequence[str] | npt.NDArray[np.object_]
+    ) -> npt.NDArray[np.int64]:
+        """Ledger slot of each id (new ids start at 0 exposure and 0 target)."""
+        with self._lock:
+            for t in therapist_ids:
+                self._slot.setdefault(str(t), len(self._slot))
+            if len(self._slot) > len(self._exposure):
+                grow = len(self._slot) - len(self._exposure)
+                self._exposure = np.r_[self._exposure, np.zeros(grow)]
+                self._target = np.r_[self._target, np.zeros(grow)]
+            return np.fromiter(
+                (self._slot[str(t)] for t in therapist_ids), np.int64, len(therapist_ids)
+            )
+
+    def state(
+        self, slots: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(exposure, target) at the given slots (copies)."""
+        with self._lock:
+            return self._exposure[slots], self._target[slots]
+
+    def record(
+        self,
+        shown_intake: npt.NDArray[np.int64],
+        shown_slot: npt.NDArray[np.int64],
+        position: npt.NDArray[np.int64],
+        *,
+        pair_intake: npt.NDArray[np.int64],
+        pair_slot: npt.NDArray[np.int64],
+        merit: npt.NDArray[np.float64],
+    ) -> None:
+        """Add served lists: shown rows (intake, slot, 1-based position) and every scored pair
+        (intake, slot, predicted benefit) of the same batch (intake codes 0..n−1)."""
+        n = int(max(shown_intake.max(initial=-1), pair_intake.max(initial=-1))) + 1
+        weight = position_weight(position) if len(position) else np.zeros(0)
+        attention = np.bincount(shown_intake, weights=weight, minlength=n)
+        m = np.clip(np.nan_to_num(merit), 0.0, None)
+        total = np.bincount(pair_intake, weights=m, minlength=n)[pair_intake]
+        size = np.bincount(pair_intake, minlength=n)[pair_intake].astype(np.float64)
+        share = np.where(total > 0, m / np.where(total > 0, total, 1.0), 1.0 / np.maximum(size, 1))
+        target = share * attention[pair_intake]
+        with self._lock:
+            np.add.at(self._exposure, shown_slot, weight)
+            np.add.at(self._target, pair_slot, target)
+
+    def totals(self) -> pd.DataFrame:
+        """``exposure`` and ``target`` per therapist id seen so far (index ``therapist_id``)."""
+        with self._lock:
+            ids = list(self._slot)
+            frame = pd.DataFrame(
+                {"exposure": self._exposure[: len(ids)], "target": self._target[: len(ids)]},
+                index=pd.Index(ids, name="therapist_id"),
+            )
+        return frame
 
 
 @dataclass(frozen=True)
@@ -72,12 +165,19 @@ class Matcher:
         therapists: pd.DataFrame,
         config: MatcherConfig | None = None,
         crisis: CrisisDirectory | None = None,
+        *,
+        exposure: ExposureLedger | None = None,
     ) -> None:
         self.model = model
         self.config = config or MatcherConfig()
         self.crisis = crisis or default_directory()
         self.pool = TherapistPool.from_frame(therapists)
         self._names = self.pool.frame["display_name"].astype(str).to_numpy()
+        self.exposure = exposure if exposure is not None else ExposureLedger()
+        """Running exposure totals (updated only while ``exposure_mitigation`` > 0)."""
+        self._slots = (
+            self.exposure.slots(self.pool.ids) if self.config.exposure_mitigation > 0 else None
+        )
 
     @property
     def model_version(self) -> str:
@@ -85,8 +185,8 @@ class Matcher:
         return self.model.version
 
     def with_therapists(self, therapists: pd.DataFrame) -> Matcher:
-        """The same model over a new pool."""
-        return Matcher(self.model, therapists, self.config, self.crisis)
+        """The same model over a new pool (the exposure totals carry over)."""
+        return Matcher(self.model, therapists, self.config, self.crisis, exposure=self.exposure)
 
     def score_batch(self, batch: IntakeBatch, routes: Triage) -> tuple[Eligibility, Scored]:
         """Eligibility for non-crisis intakes, then phased scoring of the eligible pairs."""
@@ -105,6 +205,11 @@ class Matcher:
         severe = routes.severe[pairs.intake_idx]
         in_person = (self.pool.formats[pairs.therapist_idx] & _IN_PERSON) != 0
         adjusted = adjusted * (1 + self.config.severe_in_person_boost * (severe & in_person))
+        if self._slots is not None:
+            exposure, target = self.exposure.state(self._slots[pairs.therapist_idx])
+            adjusted = exposure_adjusted(
+                adjusted, exposure, target, self.config.exposure_mitigation
+            )
         return elig, Scored(pairs, x, score, adjusted)
 
     def match_frame(
@@ -118,6 +223,16 @@ class Matcher:
         rank = rank_within_groups(scored.pairs.intake_idx, scored.adjusted)
         rows = np.flatnonzero(top)
         rows = rows[np.lexsort((rank[rows], scored.pairs.intake_idx[rows]))]
+        if self._slots is not None:
+            pairs = scored.pairs
+            self.exposure.record(
+                pairs.intake_idx[rows].astype(np.int64),
+                self._slots[pairs.therapist_idx[rows]],
+                rank[rows] + 1,
+                pair_intake=pairs.intake_idx.astype(np.int64),
+                pair_slot=self._slots[pairs.therapist_idx],
+                merit=scored.score,
+            )
         contrib = self.model.contributions(scored.x[rows]) if len(rows) else np.zeros((0, 0))
         by_intake: dict[int, list[Match]] = {}
         for n, r in enumerate(rows):
@@ -229,4 +344,4 @@ def _finite(v: np.float32) -> float:
     return float(v) if np.isfinite(v) else float("nan")
 
 
-__all__ = ["Matcher", "MatcherConfig", "Scored"]
+__all__ = ["ExposureLedger", "Matcher", "MatcherConfig", "Scored"]

@@ -139,6 +139,25 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "not a folder" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["train"], "exactly one of --data DIR or --from-db"),
+        (["rank", "--data", "x"], "Missing"),
+        (["synth", "--out", "x", "--therapists", "3"], "--therapists"),
+    ],
+)
+def test_cli_usage_errors_exit_nonzero_without_traceback(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code not in (0, None)
+    captured = capsys.readouterr()
+    text = captured.err + captured.out
+    assert says in text and "Traceback" not in text
+
+
 @pytest.mark.slow
 def test_model_beats_baselines_and_profile_oracle_on_shipped_world() -> None:
     """SPEC §6 quality on the shipped world: the engine learns track records beyond profiles."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from features.errors import ConfigError
+from matcher.fairness import FairnessConfig, GroupDefinitions, LevelThresholds, Thresholds
 from training.labels import LabelConfig
 
 DEFAULT_BOOSTER: dict[str, Any] = {
@@ -52,6 +53,10 @@ class TrainConfig:
     max_truth_intakes: int | None = 4000
     """Validation intakes scored against a world's truth (seeded subset; None = all)."""
     baselines: bool = True
+    fairness: FairnessConfig = field(default_factory=FairnessConfig)
+    """How the run's offline fairness report (held-out split) is computed and judged."""
+    fairness_gate: bool = False
+    """Block automatic promotion when any figure of the fairness report is ``fail``."""
 
     def with_overrides(self, **changes: Any) -> TrainConfig:
         """A copy with some fields replaced."""
@@ -80,10 +85,32 @@ class TrainConfig:
             data["booster"] = {**DEFAULT_BOOSTER, **data["booster"]}
         if "top_k" in data:
             data["top_k"] = tuple(data["top_k"])
+        if "fairness" in data:
+            data["fairness"] = _fairness_config(path, data["fairness"])
         try:
             return cls(**data)
         except TypeError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
+
+
+def _fairness_config(path: Path, raw: dict[str, Any]) -> FairnessConfig:
+    """A ``[fairness]`` table → FairnessConfig (nested ``thresholds`` and ``groups`` tables)."""
+    try:
+        values = dict(raw)
+        if "thresholds" in values:
+            limits = dict(values["thresholds"])
+            for name in ("gini", "exposure_disparity", "overload"):
+                if name in limits:
+                    limits[name] = LevelThresholds(**limits[name])
+            values["thresholds"] = Thresholds(**limits)
+        if "groups" in values:
+            groups = dict(values["groups"])
+            if "experience_edges" in groups:
+                groups["experience_edges"] = tuple(groups["experience_edges"])
+            values["groups"] = GroupDefinitions(**groups)
+        return FairnessConfig(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: fairness: {exc}") from exc
 
 
 __all__ = ["DEFAULT_BOOSTER", "TrainConfig"]

@@ -1,11 +1,14 @@
 """The training job: validate → split → features (out-of-fold) → fit → evaluate → log → register.
 
-Nothing is logged or registered when validation fails. Each run records the promotion decision.
+Nothing is logged or registered when validation fails. Each run records the promotion decision
+and the model's offline fairness report on the held-out split (``fairness/report.html|json``;
+with ``TrainConfig.fairness_gate`` a ``fail`` in it blocks automatic promotion).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,10 +25,12 @@ from mlflow.models import infer_signature
 from features.dataset import Dataset, load_dataset
 from features.encoding import TherapistPool
 from features.pipeline import FEATURE_NAMES, FeaturePipeline
+from matcher.fairness import FairnessReport, Level, render_html
 from matcher.model import MatchModel
 from training import tracking
 from training.baselines import default_baselines
 from training.config import TrainConfig
+from training.fairness import fairness_gate, offline_report
 from training.fit import FitReport, fit_boosters
 from training.labels import graded_label
 from training.matrices import logged_rows
@@ -49,6 +54,8 @@ class TrainResult:
     version: str | None = None
     decision: PromotionDecision | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    fairness: FairnessReport | None = None
+    """The model's offline fairness report on the held-out split."""
 
 
 def load_truth(folder: Path) -> Truth | None:
@@ -130,11 +137,24 @@ def fit_and_evaluate(
         seed=config.seed,
     )
     timings["evaluate"] = time.perf_counter() - t1
+    say("fairness")
+    t2 = time.perf_counter()
+    # Before the serving pipeline goes in: track records from the training split only, so the
+    # held-out answers are not flattered by their own outcomes.
+    fairness = offline_report(
+        model,
+        dataset,
+        truth=truth,
+        config=config.fairness,
+        holdout_fraction=config.holdout_fraction,
+        seed=config.seed,
+    )
+    timings["fairness"] = time.perf_counter() - t2
     serving = copy.copy(pipeline)
     serving.track_record_ = pipeline.fit_track_record(dataset, pool)
     model.pipeline = serving
     metrics = {k: float(v) for k, v in table.loc["model"].items() if pd.notna(v)}
-    return TrainResult(model, table, fit_report, timings, metrics=metrics)
+    return TrainResult(model, table, fit_report, timings, metrics=metrics, fairness=fairness)
 
 
 def run_training(
@@ -169,6 +189,7 @@ def run_training(
         mlflow.log_metrics({f"seconds_{k}": v for k, v in result.timings.items()})
         mlflow.log_table(result.scorecard.reset_index(names="ranker"), "evaluation.json")
         tracking.log_json(list(FEATURE_NAMES), "features.json")
+        fairness_ok, fairness_why = _log_fairness(result.fairness, config)
         with tempfile.TemporaryDirectory() as tmp:
             gains = result.model.outcome.feature_importance("gain").tolist()
             tracking.log_importance_chart(
@@ -192,13 +213,16 @@ def run_training(
             metric,
             result.metrics.get(metric, float("nan")),
             override=promote_override,
+            fairness_ok=fairness_ok,
         )
+        if not fairness_ok and not decision.promoted and promote_override is None:
+            decision = dataclasses.replace(decision, reason=f"fairness gate: {fairness_why}")
         if decision.promoted:
             promote(registry, settings.model_name, version)
         mlflow.set_tags(
             {
                 "promoted": str(decision.promoted),
-                "promotion_reason": decision.reason,
+                "promotion_reason": decision.reason[:MAX_TAG],
                 "model_version": version,
             }
         )
@@ -208,6 +232,35 @@ def run_training(
     result.decision = decision
     result.timings["mlflow"] = time.perf_counter() - t0
     return result
+
+
+MAX_TAG = 4000
+"""MLflow tag values are bounded; longer reasons are cut."""
+
+
+def _log_fairness(report: FairnessReport | None, config: TrainConfig) -> tuple[bool, str]:
+    """Log the report (HTML + JSON artifacts, fail/warn counts, gate tags) in the active run;
+    return (gate passes, why). The gate always passes when ``config.fairness_gate`` is off."""
+    if report is None:
+        mlflow.set_tag("fairness_gate", "off" if not config.fairness_gate else "no report")
+        return True, "no fairness report"
+    mlflow.log_text(render_html(report), "fairness/report.html")
+    tracking.log_json(report.to_json(), "fairness/report.json")
+    counts = report.level_counts()
+    mlflow.log_metrics(
+        {
+            "fairness_fail": counts[Level.FAIL.value],
+            "fairness_warn": counts[Level.WARN.value],
+        }
+    )
+    passes, why = fairness_gate(report)
+    mlflow.set_tags(
+        {
+            "fairness_gate": "on" if config.fairness_gate else "off",
+            "fairness_verdict": why[:MAX_TAG],
+        }
+    )
+    return passes or not config.fairness_gate, why
 
 
 def _flat_params(config: TrainConfig) -> dict[str, Any]:

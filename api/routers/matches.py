@@ -16,7 +16,7 @@ from api.schemas import (
     MatchRequest,
     MatchResponse,
 )
-from api.storage.match_log import Impression, save_impressions, save_intakes
+from api.storage.match_log import Answer, Impression, save_impressions, save_intakes
 from matcher.results import AllocationResult, MatchResult
 
 router = APIRouter(tags=["matches"], responses=AUTHENTICATED)
@@ -96,7 +96,12 @@ def create_match(
     # the engine and the store take the record as is (no per-request DataFrame).
     intake = [intake_record(body)]
     result = loaded.engine.match(intake, top_k=body.top_k, explain=body.explain)
-    clients = save_intakes(session, intake, store_free_text=runtime.settings.store_free_text)
+    clients = save_intakes(
+        session,
+        intake,
+        store_free_text=runtime.settings.store_free_text,
+        answers={result.intake_id: Answer(result.status.value, result.eligible)},
+    )
     save_impressions(
         session,
         [

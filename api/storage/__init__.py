@@ -4,8 +4,9 @@ from api.storage.clients import Erased, erase_client
 from api.storage.database import Database, normalize_url, open_database
 from api.storage.events import Event, EventType, Recorded, record_event
 from api.storage.export import export_database, export_dataset, interaction_records
+from api.storage.fairness import load_fairness_inputs
 from api.storage.keys import KeyRecord, find_key, list_keys, revoke_key
-from api.storage.match_log import Impression, save_impressions, save_intakes
+from api.storage.match_log import Answer, Impression, save_impressions, save_intakes
 from api.storage.models import (
     ApiKeyRow,
     Base,
@@ -24,6 +25,7 @@ from api.storage.therapists import (
 )
 
 __all__ = [
+    "Answer",
     "ApiKeyRow",
     "Base",
     "Database",
@@ -46,6 +48,7 @@ __all__ = [
     "interaction_records",
     "list_keys",
     "list_therapists",
+    "load_fairness_inputs",
     "load_pool",
     "normalize_url",
     "open_database",

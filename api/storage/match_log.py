@@ -1,4 +1,5 @@
-"""The match log: intakes as received and every therapist shown (impressions)."""
+"""The match log: intakes as received (with how they were answered) and every therapist shown
+(impressions)."""
 
 from __future__ import annotations
 
@@ -31,11 +32,29 @@ class Impression:
     source: str = "match"
 
 
+@dataclass(frozen=True)
+class Answer:
+    """How a match request was answered: the MatchResult's ``status`` and ``eligible`` count."""
+
+    status: str
+    """``matched``, ``no_eligible_match`` or ``crisis``."""
+    n_eligible: int
+    """Therapists who passed every hard constraint."""
+
+
 def save_intakes(
-    session: Session, intakes: pd.DataFrame | Sequence[Mapping[str, Any]], *, store_free_text: bool
+    session: Session,
+    intakes: pd.DataFrame | Sequence[Mapping[str, Any]],
+    *,
+    store_free_text: bool,
+    answers: Mapping[str, Answer] | None = None,
 ) -> dict[str, str | None]:
     """Upsert intakes — a typed frame, or contract records already checked by the request
     models — with ``free_text`` dropped unless allowed; no commit.
+
+    With ``answers`` (intake id → :class:`Answer`, from ``POST /v1/matches``) each intake's
+    ``status`` and ``n_eligible`` are stored too; without, they are left as they were (NULL for a
+    new intake), so an allocation never overwrites how a match request was answered.
 
     Returns each intake's ``client_id`` (to stamp its impressions with).
     """
@@ -52,6 +71,10 @@ def save_intakes(
         if not store_free_text:
             record["free_text"] = None
         record["received_at"] = now
+        if answers is not None:
+            answer = answers.get(record["intake_id"])
+            record["status"] = None if answer is None else answer.status
+            record["n_eligible"] = None if answer is None else int(answer.n_eligible)
     if records:
         upsert(session, IntakeRow, records, key="intake_id")
     return {r["intake_id"]: r["client_id"] for r in records}
@@ -84,4 +107,4 @@ def save_impressions(
     session.execute(insert_for(session, ImpressionRow).values(rows))
 
 
-__all__ = ["Impression", "save_impressions", "save_intakes"]
+__all__ = ["Answer", "Impression", "save_impressions", "save_intakes"]

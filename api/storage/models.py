@@ -1,7 +1,9 @@
 """SQLAlchemy models of what the service stores.
 
 ``therapists`` and ``intakes`` carry exactly the contract columns of SPEC §2 (lists as JSON) plus
-bookkeeping times; a test keeps them in step with :data:`features.schemas.TABLES`.
+bookkeeping times — and, on ``intakes``, how the last match request was answered (``status``,
+``n_eligible``: what the fairness report reads); a test keeps them in step with
+:data:`features.schemas.TABLES`.
 ``impressions`` and ``events`` are the logs that :func:`api.storage.export.export_dataset` turns
 into the contract's ``interactions`` table. No foreign keys: logs must survive in any order of
 arrival, and client erasure deletes from all three tables in one transaction.
@@ -80,7 +82,12 @@ class IntakeRow(Base):
     max_session_fee: Mapped[float | None] = mapped_column(Float)
     low_bandwidth: Mapped[bool | None]
     free_text: Mapped[str | None] = mapped_column(Text)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    status: Mapped[str | None] = mapped_column(String(32))
+    """How the last ``POST /v1/matches`` for this intake was answered: ``matched``,
+    ``no_eligible_match`` or ``crisis`` (None: only allocated, or stored before migration 0002)."""
+    n_eligible: Mapped[int | None]
+    """Therapists who passed every hard constraint in that answer."""
 
 
 class ImpressionRow(Base):
