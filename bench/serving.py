@@ -15,8 +15,16 @@ from pathlib import Path
 # bench/ holds scripts named like the packages (features.py, training.py); keep it off the path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -30,6 +38,13 @@ from training.job import fit_and_evaluate  # noqa: E402
 from training.synth import WorldConfig, generate_world  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+HOST = "127.0.0.1"
+READY_TIMEOUT_S = 300.0
+REQUEST_TIMEOUT_S = 30.0
+WARMUP_PER_CLIENT = 5
+# The per-key rate limit (600/min by default) would answer most of a load test with 429: the bench
+# lifts it so the figures are about serving, not about the limiter.
+BENCH_RATE_LIMIT = 10_000_000
 
 
 class PredictTimer:
@@ -102,10 +117,281 @@ def in_process(model: MatchModel, n_regions: int, requests: int) -> None:
     )
 
 
+def bench_settings(home: Path, model_dir: Path) -> Any:
+    """The service settings of one HTTP run: its own home (SQLite db) and a plain model folder."""
+    from training.settings import Settings
+
+    return Settings(
+        home=home,
+        model_uri=str(model_dir),
+        database_url=None,
+        rate_limit_per_minute=BENCH_RATE_LIMIT,
+    )
+
+
+def serve_child(home: Path, model_dir: Path, port: int) -> None:
+    """Server process: the app as ``matcher serve`` builds it, on 127.0.0.1:``port``."""
+    import uvicorn
+
+    from api import create_app
+    from matcher.engine import MatcherConfig
+    from training.registry import load_served_model
+
+    settings = bench_settings(home, model_dir)
+    config = MatcherConfig(
+        phase_one_size=settings.phase_one_size, load_penalty=settings.load_penalty
+    )
+
+    def load(therapists: pd.DataFrame) -> Matcher:  # as matcher.cli._engine_loader
+        return Matcher(load_served_model(settings), therapists, config)
+
+    app = create_app(settings, engine_loader=load)
+    uvicorn.run(app, host=HOST, port=port, access_log=False, log_level="warning")
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def intake_bodies(intakes: pd.DataFrame, top_k: int) -> list[bytes]:
+    """Each typed intake row as a ``POST /v1/matches`` JSON body (no nulls, ISO times)."""
+    from api.storage.records import frame_records
+    from features.schemas import INTAKES
+
+    bodies = []
+    for record in frame_records(intakes, INTAKES):
+        body = {k: v for k, v in record.items() if v is not None}
+        body = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in body.items()}
+        body["top_k"] = top_k
+        bodies.append(json.dumps(body, allow_nan=False).encode())
+    return bodies
+
+
+def prepare_home(home: Path, model_dir: Path, therapists: pd.DataFrame) -> str:
+    """Create the service database in ``home``, load the pool, and return a new API key."""
+    from api import create_api_key, open_database
+    from api.storage import upsert_therapists
+
+    db = open_database(bench_settings(home, model_dir).database)
+    try:
+        with db.session() as session:
+            upsert_therapists(session, therapists)
+            session.commit()
+            return create_api_key(session, "bench", ["matches"])
+    finally:
+        db.dispose()
+
+
+class Server:
+    """A uvicorn server in a child process, stopped (SIGTERM, then SIGKILL) on exit."""
+
+    def __init__(self, home: Path, model_dir: Path) -> None:
+        self.home = home
+        self.model_dir = model_dir
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        self.log_path = home / "server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        args = [sys.executable, str(Path(__file__).resolve()), "--serve-child"]
+        args += [str(self.home), str(self.model_dir), str(self.port)]
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                args,
+                cwd=self.home,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def wait_ready(self) -> None:
+        """Poll ``/readyz`` until 200 (bounded by READY_TIMEOUT_S)."""
+        import httpx
+
+        assert self.proc is not None
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        with httpx.Client(base_url=self.base, timeout=5.0, trust_env=False) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited early:\n{self.log_tail()}")
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+        raise RuntimeError(f"server not ready after {READY_TIMEOUT_S:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines the server printed."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system, all threads) the server process has used; NaN off Linux."""
+        assert self.proc is not None
+        try:
+            stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
+        except OSError:
+            return float("nan")
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        """Stop the server process started by this object."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+
+@dataclass
+class LoadResult:
+    """What one load run saw, client side."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    transport_errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def non_2xx(self) -> int:
+        """Responses whose status is not 2xx."""
+        return sum(n for code, n in self.statuses.items() if not 200 <= code < 300)
+
+
+def drive(base: str, key: str, bodies: list[bytes], requests: int, concurrency: int) -> LoadResult:
+    """``requests`` POSTs of ``bodies`` (in turn) from ``concurrency`` keep-alive clients."""
+    import httpx
+
+    result = LoadResult()
+    lock = threading.Lock()
+    issued = 0
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def take() -> int | None:
+        nonlocal issued
+        with lock:
+            if issued >= requests:
+                return None
+            issued += 1
+            return issued - 1
+
+    def client_loop() -> None:
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        with httpx.Client(
+            base_url=base,
+            headers=headers,
+            timeout=REQUEST_TIMEOUT_S,
+            limits=limits,
+            trust_env=False,
+        ) as client:
+            while (k := take()) is not None:
+                start = time.perf_counter()
+                try:
+                    response = client.post("/v1/matches", content=bodies[k % len(bodies)])
+                    response.read()
+                except httpx.TransportError:
+                    with lock:
+                        result.transport_errors += 1
+                    continue
+                elapsed = (time.perf_counter() - start) * 1000
+                with lock:
+                    result.latencies_ms.append(elapsed)
+                    code = response.status_code
+                    result.statuses[code] = result.statuses.get(code, 0) + 1
+
+    threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+_SERVER_SECONDS = re.compile(
+    r'^matcher_http_request_duration_seconds_(sum|count)\{[^}]*method="POST"[^}]*'
+    r'route="/v1/matches"[^}]*status="2\d\d"[^}]*\}\s+(\S+)$',
+    re.MULTILINE,
+)
+
+
+def server_totals(base: str) -> tuple[float, float]:
+    """Seconds spent in and count of 2xx ``POST /v1/matches`` as the server measured them."""
+    import httpx
+
+    text = httpx.get(f"{base}/metrics", timeout=10.0, trust_env=False).text
+    totals = {"sum": 0.0, "count": 0.0}
+    for kind, value in _SERVER_SECONDS.findall(text):
+        totals[kind] += float(value)
+    return totals["sum"], totals["count"]
+
+
+def over_http(model_dir: Path, n_regions: int, requests: int, concurrency: int) -> str:
+    """One table row: latency of ``POST /v1/matches`` over uvicorn on a 20,000 pool."""
+    therapists, intakes = regional_world(20_000, n_regions, requests)
+    bodies = intake_bodies(intakes, top_k=10)
+    with tempfile.TemporaryDirectory(prefix="matcher-bench-") as tmp:
+        home = Path(tmp)
+        key = prepare_home(home, model_dir, therapists)
+        with Server(home, model_dir) as server:
+            drive(server.base, key, bodies, WARMUP_PER_CLIENT * concurrency, concurrency)
+            before, cpu_before = server_totals(server.base), server.cpu_seconds()
+            result = drive(server.base, key, bodies, requests, concurrency)
+            after, cpu_after = server_totals(server.base), server.cpu_seconds()
+    ms = result.latencies_ms or [float("nan")]
+    p = np.percentile(ms, [50, 95, 99])
+    served = after[1] - before[1]
+    server_mean = 1000 * (after[0] - before[0]) / served if served else float("nan")
+    other = {c: n for c, n in sorted(result.statuses.items()) if not 200 <= c < 300}
+    row = (
+        f"{n_regions:>7}  {requests:>8,}  {concurrency:>4}  {p[0]:7.2f}  {p[1]:7.2f}  {p[2]:7.2f}"
+        f"  {requests / result.seconds:8.1f}  {result.non_2xx:7}  {result.transport_errors:9}"
+        f"  {server_mean:9.2f}  {1000 * (cpu_after - cpu_before) / requests:10.2f}"
+        f"  {(cpu_after - cpu_before) / result.seconds:9.2f}"
+    )
+    if other:
+        row += "  non-2xx by status: " + ", ".join(f"{c}×{n}" for c, n in other.items())
+    return row
+
+
+HTTP_HEADER = (
+    "regions  requests  conc  p50 ms   p95 ms   p99 ms     req/s  non-2xx  transport  "
+    "server ms  cpu ms/req  cpu cores"
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--http", action="store_true", help="Also measure over uvicorn.")
+    parser.add_argument("--http-requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--serve-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_child:
+        home, model_dir, port = args.serve_child
+        serve_child(Path(home), Path(model_dir), int(port))
+        return
     model = fit_and_evaluate(load_dataset(SAMPLE), TrainConfig(baselines=False)).model
     print(
         f"model: outcome booster {model.outcome.current_iteration()} rounds, "
@@ -113,6 +399,19 @@ def main() -> None:
     )
     for regions in (50, 1):
         in_process(model, regions, args.requests)
+    if not args.http:
+        return
+    with tempfile.TemporaryDirectory(prefix="matcher-bench-model-") as tmp:
+        model_dir = model.save(Path(tmp) / "model")
+        print(
+            f"\nHTTP: POST /v1/matches (top_k 10) over uvicorn on {HOST}, 20,000 therapists, "
+            f"{WARMUP_PER_CLIENT * args.concurrency} warm-up requests not counted; "
+            "latency in ms as the clients saw it; server ms = mean time inside the app; "
+            "cpu = the server process's CPU time per request and in cores used"
+        )
+        print(HTTP_HEADER)
+        for regions in (50, 1):
+            print(over_http(model_dir, regions, args.http_requests, args.concurrency), flush=True)
 
 
 if __name__ == "__main__":
