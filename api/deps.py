@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
@@ -21,8 +21,12 @@ bearer = HTTPBearer(
 )
 
 
-def get_runtime(request: Request) -> Runtime:
-    """The app's runtime (503 while the app is starting)."""
+async def get_runtime(request: Request) -> Runtime:
+    """The app's runtime (503 while the app is starting).
+
+    Dependencies that do no I/O are ``async`` so they run on the event loop instead of
+    hopping through the thread pool (each hop costs GIL contention under load).
+    """
     runtime = getattr(request.app.state, "runtime", None)
     if runtime is None:
         raise HTTPException(status_code=503, detail="service starting")
@@ -32,7 +36,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings_dep(runtime: RuntimeDep) -> Settings:
+async def get_settings_dep(runtime: RuntimeDep) -> Settings:
     """The settings the app runs with."""
     return runtime.settings
 
@@ -49,7 +53,7 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_engine(runtime: RuntimeDep) -> LoadedEngine:
+async def get_engine(runtime: RuntimeDep) -> LoadedEngine:
     """The engine serving now; 503 with Retry-After when no model is loaded."""
     loaded = runtime.engines.current
     if loaded is None:
@@ -64,7 +68,7 @@ def get_engine(runtime: RuntimeDep) -> LoadedEngine:
 EngineDep = Annotated[LoadedEngine, Depends(get_engine)]
 
 
-def get_request_id(request: Request) -> str:
+async def get_request_id(request: Request) -> str:
     """This request's id (as in the ``X-Request-ID`` header and the access log)."""
     return str(getattr(request.state, "request_id", ""))
 
@@ -104,10 +108,10 @@ def authenticate(request: Request, runtime: RuntimeDep, credentials: Credentials
 AnyKey = Annotated[Principal, Depends(authenticate)]
 
 
-def require(scope: Scope) -> Callable[[Principal], Principal]:
+def require(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the caller's key must carry ``scope`` (or ``admin``), else 403."""
 
-    def check(principal: AnyKey) -> Principal:
+    async def check(principal: AnyKey) -> Principal:
         if not principal.allows(scope):
             raise HTTPException(
                 status_code=403, detail=f"API key {principal.name!r} lacks scope {scope.value!r}"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -29,6 +30,10 @@ class Runtime:
     keys: Authenticator
     limiter: RateLimiter
     metrics: Metrics
+    match_slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(2)
+    )
+    """Bounds how many CPU-bound matches run at once (``Settings.match_concurrency``)."""
 
     def read_pool(self) -> pd.DataFrame:
         """The active therapists as stored (a typed frame)."""
@@ -53,7 +58,15 @@ def start_runtime(
         pool,
         on_change=lambda loaded: metrics.set_model(None if loaded is None else loaded.version),
     )
-    runtime = Runtime(settings, database, engines, Authenticator(database), limiter, metrics)
+    runtime = Runtime(
+        settings,
+        database,
+        engines,
+        Authenticator(database),
+        limiter,
+        metrics,
+        threading.BoundedSemaphore(settings.match_concurrency),
+    )
     metrics.set_model(None)
     if loader is None:
         log.warning("no engine loader configured: serving without a model")

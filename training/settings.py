@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     phase_one_size: int = Field(default=300, ge=10, description="Candidates the full model sees.")
     load_penalty: float = Field(default=0.15, ge=0, description="Load-aware re-rank strength.")
     exposure_mitigation: float = Field(default=0.0, ge=0, le=1, description="0 = off.")
+    match_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Matches computed at once per process. Matching is CPU-bound: letting a "
+        "few run and the rest queue beats interleaving them all under the GIL (shorter tail).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -95,7 +95,8 @@ def create_match(
     # The request model is derived from the same contract specs, so the body is already checked;
     # the engine and the store take the record as is (no per-request DataFrame).
     intake = [intake_record(body)]
-    result = loaded.engine.match(intake, top_k=body.top_k, explain=body.explain)
+    with runtime.match_slots:
+        result = loaded.engine.match(intake, top_k=body.top_k, explain=body.explain)
     clients = save_intakes(
         session,
         intake,
@@ -138,7 +139,8 @@ def allocate(
     """
     intakes = [intake_record(i) for i in body.intakes]
     reject_duplicate_ids(intakes)
-    result = loaded.engine.allocate(intakes)
+    with runtime.match_slots:
+        result = loaded.engine.allocate(intakes)
     clients = save_intakes(session, intakes, store_free_text=runtime.settings.store_free_text)
     save_impressions(
         session,

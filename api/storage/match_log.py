@@ -104,7 +104,7 @@ def save_impressions(
         }
         for i in impressions
     ]
-    session.execute(insert_for(session, ImpressionRow).values(rows))
+    session.execute(insert_for(session, ImpressionRow), rows)
 
 
 __all__ = ["Answer", "Impression", "save_impressions", "save_intakes"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -13,10 +13,15 @@ from api.storage.models import Base
 
 
 def insert_for(session: Session, model: type[Base]) -> Any:
-    """The dialect's ``insert`` construct (it has ``on_conflict_do_*``)."""
+    """The dialect's Core ``insert`` on the model's table (it has ``on_conflict_do_*``).
+
+    Executed with a list of rows as parameters, one cached statement serves every request
+    (``.values(rows)`` would compile new SQL each time and take the slower ORM bulk path).
+    """
+    table = cast(Table, model.__table__)
     if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def upsert(
@@ -31,11 +36,11 @@ def upsert(
     """Insert ``rows``, updating every column but ``key`` and ``keep`` where ``key`` exists."""
     for start in range(0, len(rows), chunk):
         part = list(rows[start : start + chunk])
-        stmt = insert_for(session, model).values(part)
+        stmt = insert_for(session, model)
         skip = {key, *keep}
         updates = {name: stmt.excluded[name] for name in part[0] if name not in skip}
         statement: Insert = stmt.on_conflict_do_update(index_elements=[key], set_=updates)
-        session.execute(statement)
+        session.execute(statement, part)
 
 
 __all__ = ["insert_for", "upsert"]
