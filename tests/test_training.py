@@ -28,14 +28,6 @@ def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_world(WorldConfig(n_therapists=80, n_intakes=1500, seed=11)).write(folder)
 
 
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI; each test gets its own store.
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    home = tmp_path / "home"
-    return Settings(home=home, tracking_uri=f"sqlite:///{home}/mlflow.db")
-
-
 def _versions(settings: Settings) -> list[str]:
     client = MlflowClient(settings.tracking, settings.tracking)
     try:

@@ -36,13 +36,6 @@ def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_world(WorldConfig(n_therapists=60, n_intakes=1500, seed=17)).write(folder)
 
 
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    home = tmp_path / "home"
-    return Settings(home=home, tracking_uri=f"sqlite:///{home}/mlflow.db")
-
-
 def test_gate_blocks_promotion_on_a_fail_and_the_run_says_why(
     world_dir: Path, settings: Settings
 ) -> None:
