@@ -89,10 +89,13 @@ class MatchModel:
 
     def score(self, x: F32) -> F64:
         """benefit × engagement^α (see the module docstring)."""
-        score = self.benefit(x)
-        if self.engagement is not None and self.engagement_weight > 0:
-            score = score * self.engagement_probability(x) ** self.engagement_weight
-        return score
+        if self.engagement is None or self.engagement_weight <= 0:
+            return self.benefit(x)
+        return self.combine(self.benefit(x), self.engagement_probability(x))
+
+    def combine(self, benefit: F64, engagement: F64) -> F64:
+        """The ranking score from the two predictions: benefit × engagement^α."""
+        return np.asarray(benefit * engagement**self.engagement_weight, dtype=np.float64)
 
     def contributions(self, x: F32) -> F64:
         """Per-feature SHAP contributions to the outcome log-odds, ``(n, F + 1)`` (last = bias)."""

@@ -37,7 +37,7 @@ from matcher.fairness import (
     render_html,
 )
 from matcher.model import MatchModel
-from matcher.triage import Route, triage
+from matcher.triage import triage
 from training.scorecard import Truth
 from training.splits import subset, time_split
 
@@ -96,13 +96,13 @@ def offline_inputs(
         }
     )
     batch = matcher.pool.encode_intakes(intakes)
+    # score_batch already leaves crisis intakes out of the scored pairs.
     _, scored = matcher.score_batch(batch, triage(batch))
-    keep = triage(batch).route[scored.pairs.intake_idx] != Route.CRISIS
     eligible = pd.DataFrame(
         {
-            "intake_id": batch.ids[scored.pairs.intake_idx[keep]],
-            "therapist_id": matcher.pool.ids[scored.pairs.therapist_idx[keep]],
-            "merit": scored.score[keep],
+            "intake_id": batch.ids[scored.pairs.intake_idx],
+            "therapist_id": matcher.pool.ids[scored.pairs.therapist_idx],
+            "merit": scored.score,
         }
     )
     if truth is not None and len(eligible):

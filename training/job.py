@@ -18,6 +18,7 @@ from typing import Any
 
 import mlflow
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from distributed import Client
 from mlflow.models import infer_signature
@@ -117,9 +118,7 @@ def fit_and_evaluate(
     say("evaluate")
     t1 = time.perf_counter()
     scorers: dict[str, Scorer] = {
-        "model": model.score,
-        "benefit_only": model.benefit,
-        "engagement_only": model.engagement_probability,
+        **_model_scorers(model),
     }
     if config.baselines and rows is not None:
         y = graded_label(train.interactions, config.labels)
@@ -261,6 +260,24 @@ def _log_fairness(report: FairnessReport | None, config: TrainConfig) -> tuple[b
         }
     )
     return passes or not config.fairness_gate, why
+
+
+def _model_scorers(model: MatchModel) -> dict[str, Scorer]:
+    """The model, and each of its two predictions alone, predicting each booster once per matrix."""
+    last: dict[str, Any] = {}
+
+    def parts(
+        x: npt.NDArray[np.float32],
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        if last.get("x") is not x:
+            last.update(x=x, benefit=model.benefit(x), engagement=model.engagement_probability(x))
+        return last["benefit"], last["engagement"]
+
+    return {
+        "model": lambda x: model.combine(*parts(x)),
+        "benefit_only": lambda x: parts(x)[0],
+        "engagement_only": lambda x: parts(x)[1],
+    }
 
 
 def _flat_params(config: TrainConfig) -> dict[str, Any]:
