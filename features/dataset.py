@@ -60,9 +60,14 @@ def parse_and_check(
             UnknownColumnsWarning,
             stacklevel=2,
         )
-    if not any(p.row is None for p in problems):
-        seen = {(p.row, p.column) for p in problems}
-        problems += [p for p in check_table(file, table, frame) if (p.row, p.column) not in seen]
+    # A missing column is reported once, not again for every row; other columns are still checked.
+    missing = {p.column for p in problems if p.row is None}
+    seen = {(p.row, p.column) for p in problems}
+    problems += [
+        p
+        for p in check_table(file, table, frame)
+        if p.column not in missing and (p.row, p.column) not in seen
+    ]
     order = {name: i for i, name in enumerate(table.names)}
     problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", -1)))
     return frame, problems

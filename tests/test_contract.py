@@ -115,6 +115,16 @@ def test_unknown_columns_warn_but_load(tmp_path: Path) -> None:
     assert "favourite_colour" not in ds.therapists.columns
 
 
+def test_missing_column_does_not_hide_other_problems(tmp_path: Path) -> None:
+    folder = _world(tmp_path)
+    _break(folder, "therapists", "gender", 0, "robot")
+    frame = pd.read_csv(folder / "therapists.csv", dtype=str)
+    frame.drop(columns=["languages"]).to_csv(folder / "therapists.csv", index=False)
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(folder)
+    assert [(p.row, p.column) for p in err.value.problems] == [(None, "languages"), (1, "gender")]
+
+
 def test_missing_table_is_a_clear_error(tmp_path: Path) -> None:
     folder = _world(tmp_path)
     (folder / "intakes.csv").unlink()
