@@ -17,7 +17,7 @@ from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.ratelimit import RateLimiter
 from api.routers import ROUTERS
 from api.runtime import start_runtime
-from training.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 log = logging.getLogger("api")
 

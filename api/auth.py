@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.storage.database import Database
 from api.storage.keys import find_key, insert_key, key_name_taken, revoke_key
-from features.errors import ConfigError
+from core.errors import ConfigError
 
 KEY_PREFIX = "mk_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")

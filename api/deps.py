@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, Scope
 from api.engine_state import LoadedEngine
 from api.runtime import Runtime
-from training.settings import Settings
+from core.settings import Settings
 
 bearer = HTTPBearer(
     auto_error=False,

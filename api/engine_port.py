@@ -40,7 +40,7 @@ class MatchEngine(Protocol):
 EngineLoader = Callable[[pd.DataFrame], MatchEngine]
 """Builds an engine for the current pool (typed therapists frame); loads the served model.
 
-Raises :class:`features.errors.ModelNotFoundError` (or another error) when no model can be had.
+Raises :class:`core.errors.ModelNotFoundError` (or another error) when no model can be had.
 """
 
 __all__ = ["EngineLoader", "MatchEngine"]

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from features.errors import (
+from core.errors import (
     DataNotFoundError,
     DataValidationError,
     MatcherError,

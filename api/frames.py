@@ -12,7 +12,7 @@ import pandas as pd
 from api.schemas import ContractModel
 from api.storage.records import typed_frame
 from api.storage.types import utcnow
-from features.errors import DataValidationError, Problem
+from core.errors import DataValidationError, Problem
 from features.schemas import INTAKES, Table
 
 

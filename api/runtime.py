@@ -15,7 +15,7 @@ from api.metrics import Metrics
 from api.ratelimit import RateLimiter
 from api.storage.database import Database
 from api.storage.therapists import load_pool
-from training.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger("api")
 

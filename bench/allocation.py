@@ -2,7 +2,7 @@
 
 Run from the repository root: ``python bench/allocation.py`` (``--help`` for options).
 
-For each cohort size a seeded synthetic world (:mod:`training.synth`) supplies therapists and
+For each cohort size a seeded synthetic world (:mod:`synth`) supplies therapists and
 intakes; its hidden model gives the TRUE benefit P(good outcome) of every eligible pair. The
 methods rank by a *predicted* benefit = true + N(0, noise²), clipped to [0, 1], and are scored
 on the true benefit. Capacity is made scarce and uneven: each therapist's real open slots are
@@ -66,7 +66,7 @@ def build_cohort(size: int, *, seed: int, capacity: float, noise: float) -> Coho
     from features.encoding import TherapistPool
     from matcher.eligibility import eligible_pairs
     from matcher.triage import Route, triage
-    from training.synth import WorldConfig, generate_world
+    from synth import WorldConfig, generate_world
 
     config = WorldConfig(n_therapists=max(150, size // 2), n_intakes=int(size * 1.1), seed=seed)
     world = generate_world(config)

@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 from features.encoding import Pairs, TherapistPool  # noqa: E402
 from features.pipeline import FeaturePipeline  # noqa: E402
 from matcher.eligibility import eligible_pairs, filter_pairs  # noqa: E402
-from training.synth import WorldConfig, generate_world  # noqa: E402
+from synth import WorldConfig, generate_world  # noqa: E402
 
 
 def best_of(fn, repeat: int = 3) -> float:

@@ -33,9 +33,9 @@ import pandas as pd  # noqa: E402
 from features.dataset import load_dataset  # noqa: E402
 from matcher.engine import Matcher  # noqa: E402
 from matcher.model import MatchModel  # noqa: E402
+from synth import WorldConfig, generate_world  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.job import fit_and_evaluate  # noqa: E402
-from training.synth import WorldConfig, generate_world  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 HOST = "127.0.0.1"
@@ -119,7 +119,7 @@ def in_process(model: MatchModel, n_regions: int, requests: int) -> None:
 
 def bench_settings(home: Path, model_dir: Path) -> Any:
     """The service settings of one HTTP run: its own home (SQLite db) and a plain model folder."""
-    from training.settings import Settings
+    from core.settings import Settings
 
     return Settings(
         home=home,
@@ -142,7 +142,7 @@ def serve_child(home: Path, model_dir: Path, port: int) -> None:
         phase_one_size=settings.phase_one_size, load_penalty=settings.load_penalty
     )
 
-    def load(therapists: pd.DataFrame) -> Matcher:  # as matcher.cli._engine_loader
+    def load(therapists: pd.DataFrame) -> Matcher:  # as cli.serve._engine_loader
         return Matcher(load_served_model(settings), therapists, config)
 
     app = create_app(settings, engine_loader=load)

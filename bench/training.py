@@ -23,17 +23,17 @@ import lightgbm as lgb  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from core.settings import Settings  # noqa: E402
 from features.dataset import load_dataset  # noqa: E402
 from features.encoding import TherapistPool  # noqa: E402
 from features.outcomes import good_outcome, has_outcome  # noqa: E402
 from features.pipeline import FeaturePipeline  # noqa: E402
+from synth import WorldConfig, generate_world  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.job import fit_and_evaluate, load_truth, run_training  # noqa: E402
 from training.labels import graded_label  # noqa: E402
 from training.matrices import logged_rows  # noqa: E402
-from training.settings import Settings  # noqa: E402
 from training.splits import subset, time_split  # noqa: E402
-from training.synth import WorldConfig, generate_world  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 RANKERS = ["model", "rules", "logistic", "lambdarank_logged", "random", "profile_oracle", "oracle"]

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
 
-from features.errors import NotFittedError
+from core.errors import NotFittedError
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]

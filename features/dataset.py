@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.errors import DataNotFoundError, DataValidationError, Problem, UnknownColumnsWarning
+from core.errors import DataNotFoundError, DataValidationError, Problem, UnknownColumnsWarning
 from features.parsing import parse_table
 from features.schemas import INTAKES, INTERACTIONS, TABLES, THERAPISTS, Table
 from features.validation import check_duplicate_pairs, check_references, check_table

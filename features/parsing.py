@@ -1,6 +1,6 @@
 """Turn raw table cells (CSV text or Parquet values) into typed columns, vectorised.
 
-Cells that cannot be parsed become missing and are reported as :class:`~features.errors.Problem`
+Cells that cannot be parsed become missing and are reported as :class:`~core.errors.Problem`
 rows; range, vocabulary and key checks happen afterwards in :mod:`features.validation`.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.errors import Problem
+from core.errors import Problem
 from features.schemas import Column, Kind, Table
 
 _TRUE = {"true", "t", "1", "yes", "y"}

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.errors import NotFittedError
 from features.casemix import CaseMix
 from features.dataset import Dataset
 from features.encoding import CONCERN_DOMAIN_CODE, MAX_CONCERNS, IntakeBatch, Pairs, TherapistPool
-from features.errors import NotFittedError
 from features.outcomes import good_outcome, has_outcome
 from features.text import TextEmbedder
 from features.track_record import TrackRecord

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from features.errors import NotFittedError
+from core.errors import NotFittedError
 
 _HASHER = HashingVectorizer(
     n_features=2**13, alternate_sign=False, norm=None, stop_words="english", ngram_range=(1, 1)

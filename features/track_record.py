@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from features.errors import NotFittedError
+from core.errors import NotFittedError
 from features.vocab import Domain
 
 N_DOMAINS = len(Domain)

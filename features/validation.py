@@ -1,7 +1,7 @@
 """Contract checks on parsed tables: pandera schemas derived from :data:`features.schemas.TABLES`,
 plus the cross-table checks (dangling references).
 
-Every failure becomes a :class:`~features.errors.Problem` naming file, row, column and value.
+Every failure becomes a :class:`~core.errors.Problem` naming file, row, column and value.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
 
-from features.errors import Problem
+from core.errors import Problem
 from features.schemas import Column, Kind, Table
 
 

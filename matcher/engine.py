@@ -47,7 +47,7 @@ RISK_NOTE = "Only therapists trained in crisis support are shown. Help is availa
 
 @dataclass(frozen=True)
 class MatcherConfig:
-    """Serving knobs (all settable through :class:`training.settings.Settings`)."""
+    """Serving knobs (all settable through :class:`core.settings.Settings`)."""
 
     phase_one_size: int = 300
     """Candidates per intake that the full model scores (phase one keeps the best by proxy)."""

@@ -19,7 +19,7 @@ import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 
-from features.errors import ModelFormatError
+from core.errors import ModelFormatError
 from features.pipeline import FEATURE_NAMES, FeaturePipeline
 
 FORMAT_VERSION = 1

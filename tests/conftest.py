@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from training.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture

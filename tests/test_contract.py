@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.errors import DataNotFoundError, DataValidationError, UnknownColumnsWarning
 from features.dataset import Dataset, load_dataset, write_dataset
-from features.errors import DataNotFoundError, DataValidationError, UnknownColumnsWarning
 from features.schemas import INTAKES, INTERACTIONS, THERAPISTS
 from tests.factories import (
     intake,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from distributed import Client, LocalCluster
 
+from synth import WorldConfig, generate_world
 from training.config import TrainConfig
 from training.job import fit_and_evaluate
-from training.synth import WorldConfig, generate_world
 
 
 @pytest.mark.slow

@@ -17,11 +17,11 @@ from features.encoding import Pairs, TherapistPool
 from features.vocab import HOURS_PER_WEEK
 from matcher.eligibility import eligible_pairs, filter_pairs
 from matcher.triage import Route, triage
-from training.synth import SyntheticWorld, WorldConfig, WorldTruth, generate_world
-from training.synth.calibration import calibration_report
-from training.synth.candidates import candidate_blocks, candidate_pairs
-from training.synth.sample import SAMPLE_CONFIG, SAMPLE_FOLDER
-from training.synth.sampling import ordered_subset, weekly_hours
+from synth import SyntheticWorld, WorldConfig, WorldTruth, generate_world
+from synth.calibration import calibration_report
+from synth.candidates import candidate_blocks, candidate_pairs
+from synth.sample import SAMPLE_CONFIG, SAMPLE_FOLDER
+from synth.sampling import ordered_subset, weekly_hours
 
 TABLES = ("therapists", "intakes", "interactions")
 SMALL = WorldConfig(n_therapists=60, n_intakes=800, seed=5)
@@ -277,7 +277,7 @@ def test_ordered_subset_draws_distinct_items(sizes: list[int], seed: int) -> Non
 
 
 def test_shipped_sample_is_current() -> None:
-    """data/sample is what ``python -m training.synth.sample`` writes today."""
+    """data/sample is what ``python -m synth.sample`` writes today."""
     shipped = load_dataset(SAMPLE_FOLDER)
     truth = WorldTruth.load(SAMPLE_FOLDER)
     assert truth.config == SAMPLE_CONFIG

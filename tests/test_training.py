@@ -8,16 +8,16 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from cli import main
+from core.errors import DataValidationError
+from core.settings import Settings
 from features.dataset import load_dataset
-from features.errors import DataValidationError
-from matcher.cli import main
 from matcher.engine import Matcher
 from matcher.results import Status
+from synth import WorldConfig, generate_world
 from training.config import TrainConfig
 from training.job import run_training
 from training.registry import load_served_model
-from training.settings import Settings
-from training.synth import WorldConfig, generate_world
 
 FAST = TrainConfig(folds=3, max_rounds=300, baselines=False)
 
@@ -92,7 +92,7 @@ def test_rank_cli_writes_rows_and_applies_safety(
     home = tmp_path / "home"
     monkeypatch.setenv("MATCHER_HOME", str(home))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    from training.settings import get_settings
+    from core.settings import get_settings
 
     get_settings.cache_clear()
     run_training(world_dir, FAST, get_settings())

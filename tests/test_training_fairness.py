@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from features.errors import ConfigError, ModelNotFoundError
-from matcher.cli import main
+from cli import main
+from core.errors import ConfigError, ModelNotFoundError
+from core.settings import Settings, get_settings
 from matcher.fairness import FairnessConfig, LevelThresholds, Thresholds
+from synth import WorldConfig, generate_world
 from training.config import TrainConfig
 from training.job import run_training
 from training.registry import load_served_model
-from training.settings import Settings, get_settings
-from training.synth import WorldConfig, generate_world
 
 FAIRNESS = FairnessConfig(n_bootstrap=30)
 FAST = TrainConfig(folds=3, max_rounds=300, baselines=False, fairness=FAIRNESS)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from features.errors import ConfigError
+from core.errors import ConfigError
 from matcher.fairness import FairnessConfig, GroupDefinitions, LevelThresholds, Thresholds
 from training.labels import LabelConfig
 

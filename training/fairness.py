@@ -22,8 +22,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core.errors import ConfigError
 from features.dataset import Dataset
-from features.errors import ConfigError
 from features.outcomes import has_outcome
 from matcher.engine import Matcher, MatcherConfig
 from matcher.fairness import (
@@ -34,10 +34,10 @@ from matcher.fairness import (
     Tradeoff,
     build_report,
     evaluate_tradeoff,
-    render_html,
 )
 from matcher.model import MatchModel
 from matcher.triage import triage
+from reports import render_html
 from training.scorecard import Truth
 from training.splits import subset, time_split
 

@@ -23,11 +23,13 @@ import pandas as pd
 from distributed import Client
 from mlflow.models import infer_signature
 
+from core.settings import Settings
 from features.dataset import Dataset, load_dataset
 from features.encoding import TherapistPool
 from features.pipeline import FEATURE_NAMES, FeaturePipeline
-from matcher.fairness import FairnessReport, Level, render_html
+from matcher.fairness import FairnessReport, Level
 from matcher.model import MatchModel
+from reports import render_html
 from training import tracking
 from training.baselines import default_baselines
 from training.config import TrainConfig
@@ -37,7 +39,6 @@ from training.labels import graded_label
 from training.matrices import logged_rows
 from training.registry import ARTIFACT, PromotionDecision, decide_promotion, promote
 from training.scorecard import Scorer, Truth, scorecard
-from training.settings import Settings
 from training.splits import subset, time_split
 
 Progress = Callable[[str], None]
@@ -63,7 +64,7 @@ def load_truth(folder: Path) -> Truth | None:
     """The synthetic world's truth stored beside the data, if any."""
     if not (folder / "truth").is_dir():
         return None
-    from training.synth import WorldTruth
+    from synth import WorldTruth
 
     return WorldTruth.load(folder)
 

@@ -16,9 +16,9 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from features.errors import ModelFormatError, ModelNotFoundError
+from core.errors import ModelFormatError, ModelNotFoundError
+from core.settings import Settings
 from matcher.model import MatchModel
-from training.settings import Settings
 
 CHAMPION = "champion"
 ARTIFACT = "match_model"

@@ -11,8 +11,8 @@ import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
+from core.settings import Settings
 from features.dataset import Dataset
-from training.settings import Settings
 
 EXPERIMENT = "therapist-matcher"
 

@@ -36,7 +36,7 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from training.settings import get_settings
+        from core.settings import get_settings
 
         url = get_settings().database
     from api.storage.database import normalize_url

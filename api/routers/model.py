@@ -12,7 +12,7 @@ from api.engine_state import LoadedEngine
 from api.routers.common import AUTHENTICATED, CONFLICT
 from api.runtime import Runtime
 from api.schemas import ModelInfo, ReloadResult
-from features.errors import ModelFormatError, ModelNotFoundError
+from core.errors import ModelFormatError, ModelNotFoundError
 
 router = APIRouter(tags=["model"], responses=AUTHENTICATED)
 log = logging.getLogger("api")

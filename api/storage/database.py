@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from features.errors import ConfigError
+from core.errors import ConfigError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 """The Alembic script folder shipped inside the package."""

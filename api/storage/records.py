@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.errors import DataValidationError
 from features.dataset import parse_and_check
-from features.errors import DataValidationError
 from features.parsing import records_frame
 from features.schemas import Table
 

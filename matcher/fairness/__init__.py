@@ -5,7 +5,7 @@ Pure: DataFrames in, a :class:`FairnessReport` out (no MLflow, no web, no databa
 
     report = build_report(FairnessInputs(intakes, therapists, impressions, eligible))
     report.to_json()        # versioned, JSON-serialisable
-    render_html(report)     # one self-contained page
+    reports.render_html(report)  # rendering lives in the reports package
 """
 
 from matcher.fairness.build import build_report
@@ -28,7 +28,6 @@ from matcher.fairness.figures import (
     Verdict,
 )
 from matcher.fairness.groups import client_groups, therapist_groups
-from matcher.fairness.html import render_html
 from matcher.fairness.inputs import FairnessInputs
 from matcher.fairness.intervals import GroupedBootstrap, bootstrap_statistic
 from matcher.fairness.mitigation import (
@@ -76,7 +75,6 @@ __all__ = [
     "exposure_deficit",
     "gini",
     "position_weight",
-    "render_html",
     "rerank",
     "rerank_groups",
     "target_exposure",

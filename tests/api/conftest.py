@@ -11,7 +11,7 @@ import pytest
 from api_support import FakeLoader, Service, add_keys, fresh_database, therapist
 
 from api import create_app
-from training.settings import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from api import create_api_key, revoke_api_key
 from api.auth import hash_key
 from api.storage.models import ApiKeyRow
-from features.errors import ConfigError
+from core.errors import ConfigError
 
 
 def test_401_without_or_with_a_bad_key(service: Service) -> None:

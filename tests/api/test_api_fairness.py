@@ -17,8 +17,8 @@ from api_support import Service, intake, therapist
 from sqlalchemy import select
 
 from api.storage import Answer, IntakeRow, load_fairness_inputs, save_intakes
-from matcher.cli import main
-from training.settings import get_settings
+from cli import main
+from core.settings import get_settings
 
 GENDERS = ("woman", "man", "woman", "nonbinary", "man", "woman")
 

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api import create_app
-from training.settings import Settings
+from core.settings import Settings
 
 # Deterministic and bounded by default; MATCHER_FUZZ_EXAMPLES=200 explores more (and randomly).
 EXAMPLES = int(os.environ.get("MATCHER_FUZZ_EXAMPLES", "25"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api_support import FakeLoader, Service, intake
 
-from features.errors import ModelNotFoundError
+from core.errors import ModelNotFoundError
 
 
 def test_healthz_is_always_ok(service: Service) -> None:

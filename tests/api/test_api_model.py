@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from api_support import FakeLoader, Service, intake
 
-from features.errors import ModelNotFoundError
+from core.errors import ModelNotFoundError
 
 
 def test_model_info(service: Service) -> None:

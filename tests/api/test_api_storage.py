@@ -35,8 +35,8 @@ from api.storage import (
 )
 from api.storage.database import normalize_url
 from api.storage.records import typed_frame
+from core.errors import ConfigError
 from features.dataset import load_dataset, write_dataset
-from features.errors import ConfigError
 from features.schemas import INTAKES, THERAPISTS
 
 T0 = datetime(2025, 3, 1, 12, tzinfo=UTC)

@@ -46,7 +46,7 @@ def html_figures(page: str) -> dict[str, list[tuple[Any, str]]]:
 
 
 def json_figures(doc: dict[str, Any]) -> dict[str, Any]:
-    """The same keys, built from the JSON document (see matcher.fairness.html)."""
+    """The same keys, built from the JSON document (see reports.fairness.html)."""
     out: dict[str, Any] = {}
     for side in ("client", "therapist"):
         for m in doc[side]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from fairness_world import synthetic_inputs
 
-from matcher.fairness import FairnessConfig, build_report, evaluate_tradeoff, render_html
+from matcher.fairness import FairnessConfig, build_report, evaluate_tradeoff
+from reports import render_html
 
 
 def main(out: str = "/tmp/fairness.html") -> None:

@@ -18,10 +18,10 @@ from matcher.fairness import (
     FairnessReport,
     Level,
     build_report,
-    render_html,
 )
 from matcher.fairness.formatting import fmt
 from matcher.fairness.specs import Unit
+from reports import render_html
 
 STAMP = "2026-01-01T00:00:00+00:00"
 

@@ -20,9 +20,9 @@ from matcher.fairness import ExposureReranker, FairnessConfig, position_weight
 from matcher.model import MatchModel
 from matcher.results import MatchResult
 from matcher.triage import triage
+from synth import WorldConfig, generate_world
 from training.config import TrainConfig
 from training.job import fit_and_evaluate
-from training.synth import WorldConfig, generate_world
 
 FAST = TrainConfig(
     folds=3, max_rounds=300, baselines=False, fairness=FairnessConfig(n_bootstrap=20)

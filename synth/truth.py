@@ -15,13 +15,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from core.errors import DataNotFoundError, MatcherError
 from features.encoding import IntakeBatch, Pairs, TherapistPool
-from features.errors import DataNotFoundError, MatcherError
-from training.synth import outcomes
-from training.synth.coefficients import Coefficients
-from training.synth.config import WorldConfig
-from training.synth.outcomes import Logits, PairTerms
-from training.synth.traits import IntakeTraits, TherapistTraits
+from synth import outcomes
+from synth.coefficients import Coefficients
+from synth.config import WorldConfig
+from synth.outcomes import Logits, PairTerms
+from synth.traits import IntakeTraits, TherapistTraits
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from features.schemas import INTAKES
 from features.vocab import SELF_PAY, Format, Gender
-from training.synth.catalog import (
+from synth.catalog import (
     COUNTRIES,
     PUBLIC_INSURER_SHARE,
     PUBLIC_INSURERS,
@@ -22,7 +22,7 @@ from training.synth.catalog import (
     region_offset,
     region_weight,
 )
-from training.synth.clinical import (
+from synth.clinical import (
     AGE_GROUPS,
     APPROACHES,
     CONCERNS,
@@ -31,10 +31,10 @@ from training.synth.clinical import (
     approach_base,
     concern_weights,
 )
-from training.synth.config import WorldConfig
-from training.synth.demographics import country_values, ethnicities, languages
-from training.synth.frames import typed_frame
-from training.synth.sampling import (
+from synth.config import WorldConfig
+from synth.demographics import country_values, ethnicities, languages
+from synth.frames import typed_frame
+from synth.sampling import (
     categorical,
     lists_from_codes,
     lists_from_mask,
@@ -42,7 +42,7 @@ from training.synth.sampling import (
     per_value,
     weekly_hours,
 )
-from training.synth.texts import free_texts
+from synth.texts import free_texts
 
 Rng = np.random.Generator
 Obj = npt.NDArray[np.object_]

@@ -19,15 +19,15 @@ from html import escape
 
 from matcher.fairness.figures import GroupMetricResult, Level, ScalarResult
 from matcher.fairness.formatting import fmt, rounded
-from matcher.fairness.html_cells import LEVEL_CLASS, badge, cell, result_key
-from matcher.fairness.html_sections import (
+from matcher.fairness.report import FairnessReport, scope_label
+from reports.fairness.html_cells import LEVEL_CLASS, badge, cell, result_key
+from reports.fairness.html_sections import (
     by_metric,
     metric_section,
     overloaded_section,
     scalar_table,
     tradeoff_section,
 )
-from matcher.fairness.report import FairnessReport, scope_label
 
 CSS = """
 :root{--fail:#b3261e;--warn:#a15c00;--pass:#2e7d32;--info:#555f6d;--ink:#1f2933;

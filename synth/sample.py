@@ -1,6 +1,6 @@
 """The shipped sample world (``data/sample``) and how to regenerate it.
 
-``python -m training.synth.sample [FOLDER]`` rewrites it (default: the repository's data/sample).
+``python -m synth.sample [FOLDER]`` rewrites it (default: the repository's data/sample).
 Sized for fast tests and the demo while giving most bookable therapists ~15+ outcomes, so a model
 can learn track records.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from training.synth.config import WorldConfig
-from training.synth.world import generate_world
+from synth.config import WorldConfig
+from synth.world import generate_world
 
 SAMPLE_CONFIG = WorldConfig(n_therapists=250, n_intakes=8000, seed=2024)
 SAMPLE_FOLDER = Path(__file__).resolve().parents[2] / "data" / "sample"

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from features import bitset
 from features.encoding import CONCERN_DOMAIN_CODE, MAX_CONCERNS, IntakeBatch, Pairs, TherapistPool
 from features.vocab import Ethnicity, Format
-from training.synth.coefficients import (
+from synth.coefficients import (
     ALLIANCE_DROPOUT,
     ALLIANCE_MEAN,
     DROPOUT_IMPROVEMENT_SHIFT,
@@ -37,7 +37,7 @@ from training.synth.coefficients import (
     Coefficients,
     sigmoid,
 )
-from training.synth.traits import IntakeTraits, TherapistTraits
+from synth.traits import IntakeTraits, TherapistTraits
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

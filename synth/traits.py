@@ -15,8 +15,8 @@ import pandas as pd
 
 from features.encoding import CONCERN_DOMAIN_CODE, TherapistPool
 from features.vocab import Concern, Domain, Format
-from training.synth.config import WorldConfig
-from training.synth.intakes import IntakeLatents
+from synth.config import WorldConfig
+from synth.intakes import IntakeLatents
 
 Rng = np.random.Generator
 F64 = npt.NDArray[np.float64]

@@ -1,7 +1,7 @@
 """The SPEC §5 figures measured on a generated world, as a researcher with the data (and, where
 said, the truth) would measure them.
 
-``python -m training.synth.calibration [--therapists N] [--intakes M] [--seed S] [DIR]`` prints
+``python -m synth.calibration [--therapists N] [--intakes M] [--seed S] [DIR]`` prints
 them for a fresh world (or a written one in DIR).
 """
 
@@ -20,10 +20,10 @@ from features.encoding import Pairs, TherapistPool
 from features.vocab import Format
 from matcher.ranking import rank_within_groups
 from matcher.triage import Route, triage
-from training.synth.candidates import candidate_pairs
-from training.synth.coefficients import LOGISTIC_VARIANCE
-from training.synth.config import WorldConfig
-from training.synth.world import SyntheticWorld, generate_world
+from synth.candidates import candidate_pairs
+from synth.coefficients import LOGISTIC_VARIANCE
+from synth.config import WorldConfig
+from synth.world import SyntheticWorld, generate_world
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]

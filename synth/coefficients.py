@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from training.synth.config import WorldConfig
+from synth.config import WorldConfig
 
 F64 = npt.NDArray[np.float64]
 LOGIT_PER_D = math.pi / math.sqrt(3)
@@ -37,7 +37,7 @@ PREFERENCE_NONCOLLAPSIBILITY = 1.3
 
 @dataclass(frozen=True)
 class Coefficients:
-    """Every number of the outcome model (see :mod:`training.synth.outcomes` for the formulas)."""
+    """Every number of the outcome model (see :mod:`synth.outcomes` for the formulas)."""
 
     improvement_intercept: float
     dropout_intercept: float

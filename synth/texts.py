@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from training.synth.clinical import APPROACHES, CONCERNS
-from training.synth.sampling import per_value
+from synth.clinical import APPROACHES, CONCERNS
+from synth.sampling import per_value
 
 Rng = np.random.Generator
 Obj = npt.NDArray[np.object_]

@@ -15,11 +15,11 @@ import numpy.typing as npt
 
 from features.encoding import IntakeBatch, Pairs, TherapistPool
 from matcher.ranking import rank_within_groups
-from training.synth.candidates import candidate_blocks
-from training.synth.coefficients import LOGIT_PER_D, sigmoid, solve_level
-from training.synth.config import WorldConfig
-from training.synth.outcomes import PairTerms, pair_terms
-from training.synth.traits import IntakeTraits
+from synth.candidates import candidate_blocks
+from synth.coefficients import LOGIT_PER_D, sigmoid, solve_level
+from synth.config import WorldConfig
+from synth.outcomes import PairTerms, pair_terms
+from synth.traits import IntakeTraits
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

@@ -8,10 +8,10 @@ from html import escape
 
 from matcher.fairness.figures import GroupMetricResult, Level, ScalarResult
 from matcher.fairness.formatting import fmt, pretty, rounded
-from matcher.fairness.html_cells import badge, cell, figure_cells, result_key, span
 from matcher.fairness.report import FairnessReport, scope_label
 from matcher.fairness.specs import Side, Unit
-from matcher.fairness.svg import Dot, Panel, dot_plot, tradeoff_plot
+from reports.fairness.html_cells import badge, cell, figure_cells, result_key, span
+from reports.fairness.svg import Dot, Panel, dot_plot, tradeoff_plot
 
 
 def panels(results: Sequence[GroupMetricResult], note: str) -> list[Panel]:

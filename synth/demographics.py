@@ -12,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from features.vocab import SELF_PAY
-from training.synth.catalog import COUNTRIES, ETHNICITIES, PUBLIC_INSURERS, Country
-from training.synth.sampling import categorical, lists_from_mask, per_value
+from synth.catalog import COUNTRIES, ETHNICITIES, PUBLIC_INSURERS, Country
+from synth.sampling import categorical, lists_from_mask, per_value
 
 Rng = np.random.Generator
 Obj = npt.NDArray[np.object_]

@@ -1,7 +1,7 @@
 """Configuration of a synthetic world: sizes, seed, regions, logging policy and effect sizes.
 
 Effect sizes are given in the units the literature reports (SPEC §5: odds ratios, Cohen's d,
-variance shares, base rates); :mod:`training.synth.coefficients` turns them into the logit-scale
+variance shares, base rates); :mod:`synth.coefficients` turns them into the logit-scale
 coefficients of the hidden outcome model.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from features.errors import ConfigError
-from training.synth.catalog import ALL_REGIONS, DEFAULT_REGIONS, region_country
+from core.errors import ConfigError
+from synth.catalog import ALL_REGIONS, DEFAULT_REGIONS, region_country
 
 STREAMS = ("therapists", "intakes", "traits", "policy", "choice", "outcomes")
 """Independent random streams, one per stage, so changing one stage leaves the others' draws."""

@@ -8,13 +8,13 @@ import pandas as pd
 
 from features.schemas import THERAPISTS
 from features.vocab import Format, Gender, License
-from training.synth.catalog import (
+from synth.catalog import (
     COUNTRIES,
     region_country,
     region_offset,
     region_weight,
 )
-from training.synth.clinical import (
+from synth.clinical import (
     AGE_GROUPS,
     APPROACHES,
     CONCERNS,
@@ -24,10 +24,10 @@ from training.synth.clinical import (
     approach_base,
     concern_weights,
 )
-from training.synth.config import WorldConfig
-from training.synth.demographics import accepted_payers, country_values, ethnicities, languages
-from training.synth.frames import typed_frame
-from training.synth.sampling import (
+from synth.config import WorldConfig
+from synth.demographics import accepted_payers, country_values, ethnicities, languages
+from synth.frames import typed_frame
+from synth.sampling import (
     categorical,
     lists_from_codes,
     lists_from_mask,
@@ -35,7 +35,7 @@ from training.synth.sampling import (
     per_value,
     weekly_hours,
 )
-from training.synth.texts import bios, names
+from synth.texts import bios, names
 
 Rng = np.random.Generator
 Obj = npt.NDArray[np.object_]

@@ -17,8 +17,8 @@ import pandas as pd
 from features.dataset import Dataset, load_dataset, write_dataset
 from features.encoding import IntakeBatch, TherapistPool
 from features.schemas import INTERACTIONS
-from training.synth import outcomes
-from training.synth.coefficients import (
+from synth import outcomes
+from synth.coefficients import (
     DROPOUT_IMPROVEMENT_SHIFT,
     DROPOUT_SESSIONS_P,
     Coefficients,
@@ -26,20 +26,20 @@ from training.synth.coefficients import (
     solve_level,
     therapist_sds,
 )
-from training.synth.config import WorldConfig
-from training.synth.frames import typed_frame
-from training.synth.intakes import draw_intakes
-from training.synth.logging_policy import attractiveness, choose, logged_lists
-from training.synth.outcomes import Outcomes, PairTerms
-from training.synth.therapists import draw_therapists
-from training.synth.traits import (
+from synth.config import WorldConfig
+from synth.frames import typed_frame
+from synth.intakes import draw_intakes
+from synth.logging_policy import attractiveness, choose, logged_lists
+from synth.outcomes import Outcomes, PairTerms
+from synth.therapists import draw_therapists
+from synth.traits import (
     TherapistDraws,
     TherapistTraits,
     draw_intake_traits,
     draw_therapist_units,
     scale_therapists,
 )
-from training.synth.truth import WorldTruth
+from synth.truth import WorldTruth
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]

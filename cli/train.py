@@ -1,0 +1,86 @@
+"""``matcher train``: the training job from a folder or the service's database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.app import app, console, out
+
+if TYPE_CHECKING:
+    from features.dataset import Dataset
+
+
+@app.command()
+def train(
+    data: Annotated[Path | None, typer.Option("--data", help="Folder of SPEC §2 tables.")] = None,
+    from_db: Annotated[
+        bool, typer.Option("--from-db", help="Train on what the service logged.")
+    ] = False,
+    config: Annotated[Path | None, typer.Option(help="JSON/TOML TrainConfig file.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the config's seed.")] = None,
+    promote: Annotated[
+        bool | None, typer.Option("--promote/--no-promote", help="Force the promotion decision.")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+) -> None:
+    """Train, evaluate against baselines, log to MLflow, register, gate promotion."""
+    from rich.table import Table
+
+    from core.settings import get_settings
+    from training.config import TrainConfig
+    from training.job import run_training
+
+    if (data is None) == (not from_db):
+        raise typer.BadParameter("give exactly one of --data DIR or --from-db")
+    if engine not in ("local", "dask"):
+        raise typer.BadParameter("--engine must be local or dask")
+    if engine == "dask" and not scheduler:
+        raise typer.BadParameter("--engine dask needs --scheduler ADDR")
+    client = None
+    if engine == "dask":
+        from distributed import Client
+
+        client = Client(scheduler, timeout="20s")
+    cfg = TrainConfig.from_file(config) if config else TrainConfig()
+    if seed is not None:
+        cfg = cfg.with_overrides(seed=seed)
+    source: Path | Dataset
+    if from_db:
+        from api import export_database
+
+        with console.status("exporting the service's logs"):
+            source = export_database(get_settings().database)
+    else:
+        assert data is not None
+        source = data
+    with console.status("training") as status:
+        result = run_training(
+            source,
+            cfg,
+            get_settings(),
+            promote_override=promote,
+            progress=lambda step: status.update(f"training: {step}"),
+            client=client,
+        )
+    if client is not None:
+        client.close()
+    table = Table(title=f"validation ({result.version})")
+    table.add_column("ranker")
+    cols = [c for c in result.scorecard.columns if c.startswith(("ndcg", "uplift"))]
+    for c in cols:
+        table.add_column(c, justify="right")
+    for name, row in result.scorecard.iterrows():
+        table.add_row(str(name), *("" if row[c] != row[c] else f"{row[c]:.3f}" for c in cols))
+    out.print(table)
+    decision = result.decision
+    if decision is not None:
+        verdict = "promoted to @champion" if decision.promoted else "not promoted"
+        out.print(f"{result.version}: {verdict} — {decision.reason}")
+    out.print(
+        f"run {result.run_id}; timings "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
+    )

@@ -1,0 +1,5 @@
+"""The fairness report as one self-contained HTML page."""
+
+from reports.fairness.html import render_html
+
+__all__ = ["render_html"]
