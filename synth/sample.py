@@ -14,7 +14,7 @@ from synth.config import WorldConfig
 from synth.world import generate_world
 
 SAMPLE_CONFIG = WorldConfig(n_therapists=250, n_intakes=8000, seed=2024)
-SAMPLE_FOLDER = Path(__file__).resolve().parents[2] / "data" / "sample"
+SAMPLE_FOLDER = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
 def write_sample(folder: str | Path = SAMPLE_FOLDER) -> Path:
