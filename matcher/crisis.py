@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from matcher.results import CrisisResource
 
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "crisis_resources.csv"
+DEFAULT_FILE = Path(str(files("matcher") / "data" / "crisis_resources.csv"))
+"""The shipped directory: package data, so a normal (non-editable) install has it too."""
 FALLBACK = "*"
 
 
@@ -50,7 +52,7 @@ class CrisisDirectory:
 
 @cache
 def default_directory() -> CrisisDirectory:
-    """The shipped directory (``data/crisis_resources.csv``)."""
+    """The shipped directory (``matcher/data/crisis_resources.csv``)."""
     return CrisisDirectory.from_csv(DEFAULT_FILE)
 
 
