@@ -134,16 +134,12 @@ def serve_child(home: Path, model_dir: Path, port: int) -> None:
     import uvicorn
 
     from api import create_app
-    from matcher.engine import MatcherConfig
     from training.registry import load_served_model
 
     settings = bench_settings(home, model_dir)
-    config = MatcherConfig(
-        phase_one_size=settings.phase_one_size, load_penalty=settings.load_penalty
-    )
 
     def load(therapists: pd.DataFrame) -> Matcher:  # as cli.serve._engine_loader
-        return Matcher(load_served_model(settings), therapists, config)
+        return Matcher(load_served_model(settings), therapists, settings.serving)
 
     app = create_app(settings, engine_loader=load)
     uvicorn.run(app, host=HOST, port=port, access_log=False, log_level="warning")

@@ -169,7 +169,6 @@ def fairness_report(
         tradeoff = None
     else:
         from features.dataset import load_dataset
-        from matcher.engine import MatcherConfig
         from training.fairness import offline_inputs, offline_tradeoff
         from training.job import load_truth
         from training.registry import load_served_model
@@ -183,12 +182,7 @@ def fairness_report(
             status.update(f"loading the model {settings.model_uri}")
             served = load_served_model(settings)
             status.update(f"answering the held-out intakes with {served.version}")
-            serving = MatcherConfig(
-                phase_one_size=settings.phase_one_size,
-                load_penalty=settings.load_penalty,
-                exposure_mitigation=settings.exposure_mitigation,
-            )
-            inputs = offline_inputs(served, dataset, truth=truth, matcher_config=serving)
+            inputs = offline_inputs(served, dataset, truth=truth, matcher_config=settings.serving)
             status.update("replaying exposure-aware re-ranking at 4 strengths")
             tradeoff = offline_tradeoff(inputs, config)
             status.update(f"bootstrap intervals over {len(inputs.intakes):,} held-out intakes")

@@ -30,7 +30,7 @@ def rank(
     therapists = load_table(find_table(data, "therapists"), THERAPISTS)
     frame = load_table(intakes, INTAKES)
     model = load_served_model(settings)
-    matcher = Matcher(model, therapists)
+    matcher = Matcher(model, therapists, settings.serving)
     rows: list[dict[str, object]] = []
     with console.status(f"ranking {len(frame):,} intakes"):
         for start in range(0, len(frame), 2000):

@@ -19,17 +19,11 @@ if TYPE_CHECKING:
 
 def _engine_loader(settings: Settings) -> Callable[[pd.DataFrame], Matcher]:
     """Loads the served model (registry or local copy) and builds a Matcher over a pool."""
-    from matcher.engine import Matcher, MatcherConfig
+    from matcher.engine import Matcher
     from training.registry import load_served_model
 
-    config = MatcherConfig(
-        phase_one_size=settings.phase_one_size,
-        load_penalty=settings.load_penalty,
-        exposure_mitigation=settings.exposure_mitigation,
-    )
-
     def load(therapists: pd.DataFrame) -> Matcher:
-        return Matcher(load_served_model(settings), therapists, config)
+        return Matcher(load_served_model(settings), therapists, settings.serving)
 
     return load
 

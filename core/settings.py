@@ -8,15 +8,19 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.config import MatcherConfig
+
 
 class Settings(BaseSettings):
     """Engine, storage, tracking and service settings.
 
     Every field can be set by an environment variable: ``MATCHER_<FIELD>`` unless an alias says
-    otherwise (``MLFLOW_TRACKING_URI``).
+    otherwise (``MLFLOW_TRACKING_URI``); nested ones as ``MATCHER_SERVING__LOAD_PENALTY``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="MATCHER_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="MATCHER_", env_nested_delimiter="__", extra="ignore", populate_by_name=True
+    )
 
     home: Path = Field(default=Path(".matcher"), description="State folder (db, mlruns, models).")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite.")
@@ -29,9 +33,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=1, description="Requests per key/minute.")
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     cors_origins: list[str] = Field(default_factory=list, description="Empty = CORS off.")
-    phase_one_size: int = Field(default=300, ge=10, description="Candidates the full model sees.")
-    load_penalty: float = Field(default=0.15, ge=0, description="Load-aware re-rank strength.")
-    exposure_mitigation: float = Field(default=0.0, ge=0, le=1, description="0 = off.")
+    serving: MatcherConfig = Field(
+        default_factory=MatcherConfig, description="How the engine ranks (API and batch alike)."
+    )
     match_concurrency: int = Field(
         default=2,
         ge=1,

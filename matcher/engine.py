@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from core.config import MatcherConfig
 from features.encoding import IntakeBatch, Pairs, Rows, TherapistPool
 from features.pipeline import FEATURE_NAMES
 from features.vocab import Format
@@ -43,28 +44,6 @@ HIGHER_CARE_NOTE = (
     "shown first."
 )
 RISK_NOTE = "Only therapists trained in crisis support are shown. Help is available any time."
-
-
-@dataclass(frozen=True)
-class MatcherConfig:
-    """Serving knobs (all settable through :class:`core.settings.Settings`)."""
-
-    phase_one_size: int = 300
-    """Candidates per intake that the full model scores (phase one keeps the best by proxy)."""
-    load_penalty: float = 0.15
-    """Strength of the load-aware re-rank (0 = off)."""
-    severe_in_person_boost: float = 0.1
-    """Relative boost for in-person-capable therapists when symptoms are severe."""
-    exposure_mitigation: float = 0.0
-    """Strength s ∈ [0, 1] of exposure-aware re-ranking after the load-aware step (0 = off):
-    adjusted · (1 + s · d_t), d_t = (target_t − exposure_t) / (target_t + exposure_t)
-    (:func:`matcher.fairness.exposure_adjusted`)."""
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.exposure_mitigation <= 1.0:
-            raise ValueError(
-                f"exposure_mitigation must be in [0, 1], got {self.exposure_mitigation}"
-            )
 
 
 class ExposureLedger:
@@ -344,4 +323,4 @@ def _finite(v: np.float32) -> float:
     return float(v) if np.isfinite(v) else float("nan")
 
 
-__all__ = ["ExposureLedger", "Matcher", "MatcherConfig", "Scored"]
+__all__ = ["ExposureLedger", "Matcher", "Scored"]

@@ -22,10 +22,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core.config import MatcherConfig
 from core.errors import ConfigError
 from features.dataset import Dataset
 from features.outcomes import has_outcome
-from matcher.engine import Matcher, MatcherConfig
+from matcher.engine import Matcher
 from matcher.fairness import (
     FairnessConfig,
     FairnessInputs,

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.config import MatcherConfig
 from features.dataset import Dataset, load_dataset
-from matcher.engine import Matcher, MatcherConfig
+from matcher.engine import Matcher
 from matcher.fairness import ExposureReranker, FairnessConfig, position_weight
 from matcher.model import MatchModel
 from matcher.results import MatchResult

@@ -1,0 +1,41 @@
+"""Typed configuration shared by several layers: how the serving engine ranks.
+
+Nested in :class:`core.settings.Settings` as ``serving`` (environment variables
+``MATCHER_SERVING__<FIELD>``), and built directly by code that ranks offline (``matcher rank``,
+the offline fairness report, benchmarks), so the API and every batch path apply the same rules.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MatcherConfig(BaseModel):
+    """Serving knobs of :class:`matcher.engine.Matcher`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phase_one_size: int = Field(
+        default=300,
+        ge=10,
+        description="Candidates per intake that the full model scores (phase one keeps the best "
+        "by a cheap proxy).",
+    )
+    load_penalty: float = Field(
+        default=0.15, ge=0, description="Strength of the load-aware re-rank (0 = off)."
+    )
+    severe_in_person_boost: float = Field(
+        default=0.1,
+        ge=0,
+        description="Relative boost for in-person-capable therapists when symptoms are severe.",
+    )
+    exposure_mitigation: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Strength s of exposure-aware re-ranking after the load-aware step (0 = off): "
+        "adjusted · (1 + s · d_t), d_t = (target_t − exposure_t) / (target_t + exposure_t).",
+    )
+
+
+__all__ = ["MatcherConfig"]
