@@ -1,4 +1,5 @@
-"""Typed configuration shared by several layers: how the serving engine ranks.
+"""Typed configuration shared by several layers: how the serving engine ranks, and the strict
+pydantic config every config dataclass is validated with.
 
 Nested in :class:`core.settings.Settings` as ``serving`` (environment variables
 ``MATCHER_SERVING__<FIELD>``), and built directly by code that ranks offline (``matcher rank``,
@@ -8,6 +9,10 @@ the offline fairness report, benchmarks), so the API and every batch path apply 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+
+STRICT = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+"""Pydantic config of every typed config (``with_config(STRICT)`` on dataclasses): an unknown
+key in a config file is an error, never silently ignored."""
 
 
 class MatcherConfig(BaseModel):
@@ -38,4 +43,4 @@ class MatcherConfig(BaseModel):
     )
 
 
-__all__ = ["MatcherConfig"]
+__all__ = ["STRICT", "MatcherConfig"]

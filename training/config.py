@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError, with_config
+
+from core.config import STRICT
 from core.errors import ConfigError
-from matcher.fairness import FairnessConfig, GroupDefinitions, LevelThresholds, Thresholds
+from matcher.fairness import FairnessConfig
 from training.labels import LabelConfig
 
 DEFAULT_BOOSTER: dict[str, Any] = {
@@ -28,6 +31,7 @@ DEFAULT_BOOSTER: dict[str, Any] = {
 }
 
 
+@with_config(STRICT)
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a trained model besides the data."""
@@ -67,6 +71,22 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> TrainConfig:
+        """Validate a plain mapping (e.g. a parsed TOML file) with pydantic: nested tables become
+        the nested configs, lists become tuples, unknown keys and bad values are a ConfigError
+        naming every offending key. ``booster`` keys are merged over :data:`DEFAULT_BOOSTER`."""
+        values = dict(data)
+        if isinstance(values.get("booster"), dict):
+            values["booster"] = {**DEFAULT_BOOSTER, **values["booster"]}
+        try:
+            return TypeAdapter(cls).validate_python(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(f"{source}: {problems}") from None
+
+    @classmethod
     def from_file(cls, path: str | Path) -> TrainConfig:
         """Read a ``.json`` or ``.toml`` file whose keys are this class's fields."""
         path = Path(path)
@@ -75,42 +95,9 @@ class TrainConfig:
             data = tomllib.loads(raw) if path.suffix == ".toml" else json.loads(raw)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{path}: cannot read config ({exc})") from exc
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"{path}: unknown config key(s): {', '.join(sorted(unknown))}")
-        if "labels" in data:
-            data["labels"] = LabelConfig(**data["labels"])
-        if "booster" in data:
-            data["booster"] = {**DEFAULT_BOOSTER, **data["booster"]}
-        if "top_k" in data:
-            data["top_k"] = tuple(data["top_k"])
-        if "fairness" in data:
-            data["fairness"] = _fairness_config(path, data["fairness"])
-        try:
-            return cls(**data)
-        except TypeError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
-
-
-def _fairness_config(path: Path, raw: dict[str, Any]) -> FairnessConfig:
-    """A ``[fairness]`` table → FairnessConfig (nested ``thresholds`` and ``groups`` tables)."""
-    try:
-        values = dict(raw)
-        if "thresholds" in values:
-            limits = dict(values["thresholds"])
-            for name in ("gini", "exposure_disparity", "overload"):
-                if name in limits:
-                    limits[name] = LevelThresholds(**limits[name])
-            values["thresholds"] = Thresholds(**limits)
-        if "groups" in values:
-            groups = dict(values["groups"])
-            if "experience_edges" in groups:
-                groups["experience_edges"] = tuple(groups["experience_edges"])
-            values["groups"] = GroupDefinitions(**groups)
-        return FairnessConfig(**values)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: fairness: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: a config file holds a table of keys")
+        return cls.from_dict(data, source=str(path))
 
 
 __all__ = ["DEFAULT_BOOSTER", "TrainConfig"]

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from pydantic import with_config
+
+from core.config import STRICT
 
 
+@with_config(STRICT)
 @dataclass(frozen=True)
 class LabelConfig:
     """Thresholds of the graded label.

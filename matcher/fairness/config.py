@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+from pydantic import with_config
+
+from core.config import STRICT
 
 
+@with_config(STRICT)
 @dataclass(frozen=True)
 class LevelThresholds:
     """Warn / fail cut-offs for a figure where larger is worse (e.g. a Gini coefficient).
@@ -23,6 +27,7 @@ class LevelThresholds:
             raise ValueError(f"warn ({self.warn}) must not exceed fail ({self.fail})")
 
 
+@with_config(STRICT)
 @dataclass(frozen=True)
 class Thresholds:
     """When a figure passes, warns or fails."""
@@ -39,6 +44,7 @@ class Thresholds:
     """Share of therapists (with a caseload limit) at or over their limit."""
 
 
+@with_config(STRICT)
 @dataclass(frozen=True)
 class GroupDefinitions:
     """How derived groups are cut."""
@@ -56,6 +62,7 @@ class GroupDefinitions:
     """Reference time for ``first_seen``; None = the latest ``first_seen`` in the data."""
 
 
+@with_config(STRICT)
 @dataclass(frozen=True)
 class FairnessConfig:
     """Everything that shapes a fairness report."""
