@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import Problem
+from features.codes import CodeSet, normalise
 from features.schemas import Column, Kind, Table
 
 _TRUE = {"true", "t", "1", "yes", "y"}
@@ -54,6 +55,8 @@ def parse_column(file: str, col: Column, raw: pd.Series) -> tuple[pd.Series, lis
     problems: list[Problem] = []
     if col.kind is Kind.STR:
         out = raw.astype("string").str.strip().where(~blank)
+        if col.codes is not None:
+            out = out.str.upper() if col.codes is CodeSet.REGION else out.str.lower()
         return out.astype(object).where(~blank, None), problems
     if col.kind in (Kind.INT, Kind.FLOAT):
         num = pd.to_numeric(raw.where(~blank), errors="coerce")
@@ -83,6 +86,9 @@ def parse_column(file: str, col: Column, raw: pd.Series) -> tuple[pd.Series, lis
         return stamps, problems
     lists = _split_list(raw, blank)
     if col.kind is Kind.LIST_STR:
+        if col.codes is not None:
+            codes = col.codes
+            return lists.map(lambda xs: [normalise(codes, str(x)) for x in xs]), problems
         return lists.map(lambda xs: [str(x) for x in xs]), problems
     flat = lists.explode()
     nums = pd.to_numeric(flat, errors="coerce")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from features.codes import CodeSet
 from features.vocab import (
     HOURS_PER_WEEK,
     AgeGroup,
@@ -60,6 +61,8 @@ class Column:
     min_items: int = 0
     max_items: int | None = None
     unique: bool = False
+    codes: CodeSet | None = None
+    """ISO code list the values (or list items) must come from; normalised when parsed."""
 
     @property
     def allowed(self) -> list[str] | None:
@@ -103,12 +106,20 @@ THERAPISTS = Table(
             True,
             "ISO 3166-2 (US-CA) or country code (IN) where they may practise.",
             min_items=1,
+            codes=CodeSet.REGION,
         ),
         Column("years_experience", Kind.INT, True, "Years in practice.", minimum=0, maximum=60),
         Column("specialties", Kind.LIST_STR, True, "Concerns they treat.", Concern, min_items=1),
         Column("modalities", Kind.LIST_STR, True, "Approaches.", Approach, min_items=1),
         Column("formats", Kind.LIST_STR, True, "Formats offered.", Format, min_items=1),
-        Column("languages", Kind.LIST_STR, True, "ISO 639-1 codes.", min_items=1),
+        Column(
+            "languages",
+            Kind.LIST_STR,
+            True,
+            "ISO 639-1 codes.",
+            min_items=1,
+            codes=CodeSet.LANGUAGE,
+        ),
         Column("cultural_competencies", Kind.LIST_STR, False, "Competencies.", Cultural),
         Column("gender", Kind.STR, False, "Self-reported.", vocab=Gender),
         Column("ethnicity", Kind.STR, False, "Self-reported.", vocab=Ethnicity),
@@ -140,7 +151,14 @@ INTAKES = Table(
         Column("client_id", Kind.STR, False, "Pseudonymous client id.", max_len=64),
         Column("submitted_at", Kind.DATETIME, True, "ISO-8601; naive times are UTC."),
         Column("age_group", Kind.STR, True, "Client age group.", vocab=AgeGroup),
-        Column("region", Kind.STR, True, "ISO 3166-2 or country code.", max_len=16),
+        Column(
+            "region",
+            Kind.STR,
+            True,
+            "ISO 3166-2 or country code.",
+            max_len=16,
+            codes=CodeSet.REGION,
+        ),
         Column(
             "concerns",
             Kind.LIST_STR,
@@ -155,7 +173,14 @@ INTAKES = Table(
         Column("phq9_item9", Kind.INT, False, "Thoughts of self-harm.", minimum=0, maximum=3),
         Column("crisis_now", Kind.BOOL, False, "Client says they are in crisis now."),
         Column("preferred_formats", Kind.LIST_STR, True, "Accepted formats.", Format, min_items=1),
-        Column("languages", Kind.LIST_STR, True, "ISO 639-1 codes.", min_items=1),
+        Column(
+            "languages",
+            Kind.LIST_STR,
+            True,
+            "ISO 639-1 codes.",
+            min_items=1,
+            codes=CodeSet.LANGUAGE,
+        ),
         Column("preferred_therapist_genders", Kind.LIST_STR, False, "Empty = any.", Gender),
         Column("cultural_preferences", Kind.LIST_STR, False, "Wanted competencies.", Cultural),
         Column("preferred_modalities", Kind.LIST_STR, False, "Wanted approaches.", Approach),

@@ -6,6 +6,7 @@ Every failure becomes a :class:`~core.errors.Problem` naming file, row, column a
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cache
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandera.errors as pa_errors
 import pandera.pandas as pa
 
 from core.errors import Problem
+from features.codes import HINT, known_codes
 from features.schemas import Column, Kind, Table
 
 
@@ -26,13 +28,20 @@ def _items_within(lo: float | None, hi: float | None) -> pa.Check:
     return pa.Check(check, name="items_in_range", error="items_in_range")
 
 
-def _items_in(allowed: list[str]) -> pa.Check:
+def _items_in(allowed: Collection[str], name: str = "items_in_vocabulary") -> pa.Check:
     def check(s: pd.Series) -> pd.Series:
         flat = s.explode()
         ok = flat.isna() | flat.isin(allowed)
         return ok.groupby(level=0).all().reindex(s.index, fill_value=True)
 
-    return pa.Check(check, name="items_in_vocabulary", error="items_in_vocabulary")
+    return pa.Check(check, name=name, error=name)
+
+
+def _allowed(col: Column) -> frozenset[str]:
+    """Values a column's cells (or items) may take: its vocabulary or its ISO code list."""
+    if col.codes is not None:
+        return known_codes(col.codes)
+    return frozenset(col.allowed or [])
 
 
 def _length_between(lo: int, hi: int | None) -> pa.Check:
@@ -48,6 +57,8 @@ def _pa_column(col: Column) -> pa.Column:
     if col.kind.is_list:
         if col.vocab is not None:
             checks.append(_items_in(col.allowed or []))
+        if col.codes is not None:
+            checks.append(_items_in(known_codes(col.codes), "items_in_code_list"))
         if col.minimum is not None or col.maximum is not None:
             checks.append(_items_within(col.minimum, col.maximum))
         lo = col.min_items if col.required else 0
@@ -57,6 +68,9 @@ def _pa_column(col: Column) -> pa.Column:
         return pa.Column(checks=checks, nullable=False, required=False, name=col.name)
     if col.vocab is not None:
         checks.append(pa.Check.isin(col.allowed or [], name="vocabulary"))
+    if col.codes is not None:
+        codes = known_codes(col.codes)
+        checks.append(pa.Check(lambda s: s.isin(codes), name="code_list", error="code_list"))
     if col.minimum is not None:
         checks.append(pa.Check.ge(col.minimum, name="minimum"))
     if col.maximum is not None:
@@ -94,6 +108,8 @@ def _message(col: Column | None, check: str, value: object) -> str:
         return f"needs {col.min_items} to {col.max_items or 'any number of'} items"
     if check == "not_nullable":
         return "required value is missing"
+    if check in ("code_list", "items_in_code_list") and col is not None and col.codes:
+        return f"unknown code; expected {HINT[col.codes]}"
     if check in ("vocabulary", "items_in_vocabulary") and col is not None:
         return f"unknown value; allowed: {', '.join(col.allowed or [])}"
     if col is not None and check in ("minimum", "maximum", "items_in_range"):
@@ -108,8 +124,9 @@ def _shown(col: Column | None, check: str, value: object) -> str | None:
         return None
     if col is not None and isinstance(value, (list, np.ndarray)):
         items = list(value)
-        if check == "items_in_vocabulary":
-            items = [x for x in items if x not in set(col.allowed or [])]
+        if check in ("items_in_vocabulary", "items_in_code_list"):
+            allowed = _allowed(col)
+            items = [x for x in items if x not in allowed]
         elif check == "items_in_range":
             items = [
                 x

@@ -7,6 +7,7 @@ OpenAPI document lists every allowed value and there is no second copy of the co
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
@@ -30,6 +31,7 @@ from api.schemas.fields import (
     integer,
     list_item,
 )
+from features.codes import HINT, CodeSet, checked
 from features.schemas import INTAKES, THERAPISTS, Column, Kind, Table
 from features.vocab import HOURS_PER_WEEK
 
@@ -51,10 +53,18 @@ def present(value: str) -> str:
     return value
 
 
+def _code(codes: CodeSet) -> AfterValidator:
+    """Normalise an ISO code (``us-ca`` → ``US-CA``) and refuse one that does not exist."""
+    return AfterValidator(partial(checked, codes))
+
+
 def _scalar(col: Column) -> Any:
     if col.kind is Kind.STR:
         if col.vocab is not None:
             return col.vocab
+        if col.codes is not None:
+            code = StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID)
+            return Annotated[Text, code, _code(col.codes)]
         # The contract strips cells and counts a blank one as missing; so does the body.
         text = StringConstraints(
             strip_whitespace=True,
@@ -82,11 +92,15 @@ def _item(col: Column) -> tuple[Any, int]:
     if col.vocab is not None:
         return col.vocab, len(col.vocab)
     item = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_ID)]
+    if col.codes is not None:
+        return Annotated[item, AfterValidator(list_item), _code(col.codes)], MAX_LIST
     return Annotated[item, AfterValidator(list_item)], MAX_LIST
 
 
 def _description(col: Column) -> str:
     parts = [col.doc]
+    if col.codes is not None:
+        parts.append(f"Each value is {HINT[col.codes]} (case-insensitive).")
     if col.allowed:
         parts.append("Allowed: " + ", ".join(col.allowed) + ".")
     return " ".join(p for p in parts if p)
