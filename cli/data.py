@@ -9,12 +9,15 @@ import typer
 
 from cli.app import app, console, out
 
+_WORLD_FILES = frozenset({"therapists", "intakes", "interactions", "truth"})
+
 
 @app.command()
 def validate(
     folder: Annotated[Path, typer.Argument(help="Folder with therapists/intakes/interactions.")],
 ) -> None:
-    """Check a data folder against the data contract; every problem on its own line."""
+    """Check a data folder against the data contract (docs/data-contract.md); every problem on
+    its own line naming file, row and column."""
     from features.dataset import load_dataset
 
     dataset = load_dataset(folder)
@@ -28,10 +31,21 @@ def synth(
     therapists: Annotated[int, typer.Option(min=10, help="Number of therapists.")] = 300,
     intakes: Annotated[int, typer.Option(min=10, help="Number of intakes.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same world).")] = 0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the tables and truth already in --out.")
+    ] = False,
 ) -> None:
-    """Generate a synthetic world (tables + hidden truth) calibrated to SPEC §5."""
+    """Generate a synthetic world: tables plus its hidden truth (docs/synthetic-world.md)."""
+    from core.errors import ConfigError
     from features.dataset import load_dataset
     from synth import WorldConfig, generate_world
+
+    existing = sorted(p.name for p in out_dir.glob("*") if p.stem in _WORLD_FILES)
+    if existing and not force:
+        raise ConfigError(
+            f"{out_dir}: already holds {', '.join(existing)}; "
+            "pass --force to replace them, or choose another --out"
+        )
 
     with console.status("generating world"):
         world = generate_world(WorldConfig(n_therapists=therapists, n_intakes=intakes, seed=seed))

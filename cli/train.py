@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 
 @app.command()
 def train(
-    data: Annotated[Path | None, typer.Option("--data", help="Folder of SPEC §2 tables.")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Folder of contract tables (docs/data-contract.md)."),
+    ] = None,
     from_db: Annotated[
         bool, typer.Option("--from-db", help="Train on what the service logged.")
     ] = False,

@@ -43,10 +43,32 @@ def find_table(folder: Path, name: str) -> Path:
 
 
 def read_raw(path: Path) -> pd.DataFrame:
-    """Read a table file without interpreting it: CSV cells as text, Parquet as stored."""
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    """Read a table file without interpreting it: CSV cells as text, Parquet as stored.
+
+    A file that cannot be read as a table is a DataValidationError naming the file and why.
+    """
+    why: str
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        why = "the file is empty (not even a header row)"
+    except UnicodeDecodeError as exc:
+        why = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+    except pd.errors.ParserError as exc:
+        why = f"not a readable CSV file ({str(exc).splitlines()[0].rstrip('.')})"
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise DataNotFoundError(f"{path}: no such file") from None
+        kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+        why = f"not a readable {kind} file ({type(exc).__name__})"
+    raise DataValidationError([Problem(path.name, None, None, None, why)])
+
+
+def _no_rows(file: str, frame: pd.DataFrame) -> list[Problem]:
+    """A table with a header and no rows is a problem: nothing can be matched or learnt from it."""
+    return [] if len(frame) else [Problem(file, None, None, None, "the table has no rows")]
 
 
 def parse_and_check(
@@ -86,8 +108,14 @@ def load_dataset(folder: str | Path, *, interactions: bool = True) -> Dataset:
     names = ["therapists", "intakes"] + (["interactions"] if interactions else [])
     for name in names:
         path = find_table(folder, name)
-        frames[name], found = parse_and_check(path.name, TABLES[name], read_raw(path))
-        problems += found
+        try:
+            raw = read_raw(path)
+        except DataValidationError as exc:
+            problems += exc.problems
+            frames[name] = empty_table(TABLES[name])
+            continue
+        frames[name], found = parse_and_check(path.name, TABLES[name], raw)
+        problems += found or _no_rows(path.name, frames[name])
     if not interactions:
         frames["interactions"] = empty_table(INTERACTIONS)
     elif not problems:
@@ -111,6 +139,7 @@ def load_table(path: str | Path, table: Table) -> pd.DataFrame:
     if not path.exists():
         raise DataNotFoundError(f"{path}: no such file")
     frame, problems = parse_and_check(path.name, table, read_raw(path))
+    problems += _no_rows(path.name, frame)
     if problems:
         raise DataValidationError(problems)
     return frame

@@ -111,13 +111,19 @@ def test_rank_cli_writes_rows_and_applies_safety(
         ]
     )
     get_settings.cache_clear()
-    ranked = pd.read_parquet(out)
-    assert list(ranked.columns) == ["intake_id", "therapist_id", "rank", "score"]
-    assert ranked.groupby("intake_id")["rank"].max().max() <= 3
+    every = pd.read_parquet(out)
+    assert list(every.columns) == ["intake_id", "therapist_id", "rank", "score", "status", "flags"]
     ds = load_dataset(world_dir)
+    assert set(every["intake_id"]) == set(ds.intakes["intake_id"])
+    ranked = every[every["status"] == "matched"]
+    assert ranked["therapist_id"].notna().all()
+    assert ranked.groupby("intake_id")["rank"].max().max() <= 3
     intakes = ds.intakes.set_index("intake_id")
     crisis = intakes.index[intakes["crisis_now"].astype(bool) | (intakes["phq9_item9"] >= 2)]
-    assert not ranked["intake_id"].isin(crisis).any()
+    crisis_rows = every[every["intake_id"].isin(crisis)]
+    assert len(crisis) and (crisis_rows["status"] == "crisis").all()
+    assert crisis_rows["therapist_id"].isna().all()
+    assert crisis_rows["flags"].str.contains("clinical_follow_up").all()
     watch = intakes.index[intakes["phq9_item9"] == 1]
     trained = set(ds.therapists.loc[ds.therapists["crisis_trained"].astype(bool), "therapist_id"])
     assert ranked.loc[ranked["intake_id"].isin(watch), "therapist_id"].isin(trained).all()

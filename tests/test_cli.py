@@ -1,0 +1,79 @@
+"""The command line's error style: one line naming the file, a non-zero exit, no traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli import main
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+def _fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    captured = capsys.readouterr()
+    lines = [line for line in (captured.err + captured.out).splitlines() if line.strip()]
+    assert "Traceback" not in captured.err + captured.out
+    return int(done.value.code or 0), lines
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["validate"], "Missing argument"),
+        (["train", "--bogus"], "No such option: --bogus"),
+        (["synth", "--out", "x", "--therapists", "3"], "--therapists"),
+    ],
+)
+def test_usage_errors_are_one_line_pointing_at_help(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = _fails(argv, capsys)
+    assert code == 2 and len(lines) == 1
+    assert says in lines[0] and f"matcher {argv[0]} --help" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"", "the file is empty"),
+        (b"\xff\xfe\x00bad", "not UTF-8"),
+    ],
+)
+def test_unreadable_files_are_named(
+    tmp_path: Path, content: bytes, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("therapists", "intakes", "interactions"):
+        shutil.copy(SAMPLE / f"{name}.csv", tmp_path / f"{name}.csv")
+    (tmp_path / "intakes.csv").write_bytes(content)
+    code, lines = _fails(["validate", str(tmp_path)], capsys)
+    assert code == 1
+    assert lines == [lines[0]] and lines[0].startswith("error: intakes.csv: ") and says in lines[0]
+
+
+def test_empty_tables_fail_validation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(SAMPLE / "therapists.csv", tmp_path / "therapists.csv")
+    for name in ("intakes", "interactions"):
+        header = (SAMPLE / f"{name}.csv").read_text().splitlines()[0]
+        (tmp_path / f"{name}.csv").write_text(header + "\n")
+    code, lines = _fails(["validate", str(tmp_path)], capsys)
+    assert code == 1
+    assert lines == [
+        "error: intakes.csv: the table has no rows",
+        "error: interactions.csv: the table has no rows",
+    ]
+
+
+def test_synth_refuses_to_overwrite_a_world_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "therapists.csv").write_text("keep me")
+    code, lines = _fails(["synth", "--out", str(tmp_path), "--therapists", "20"], capsys)
+    assert code == 1 and len(lines) == 1 and "--force" in lines[0]
+    assert (tmp_path / "therapists.csv").read_text() == "keep me"
+    main(["synth", "--out", str(tmp_path), "--therapists", "20", "--intakes", "60", "--force"])
+    assert (tmp_path / "therapists.csv").read_text() != "keep me"
