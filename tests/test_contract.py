@@ -150,3 +150,12 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 def test_contract_tables_are_the_single_source() -> None:
     assert THERAPISTS.key == "therapist_id" and INTAKES.key == "intake_id"
     assert INTERACTIONS.column("alliance").maximum == 5
+
+
+def test_the_contract_page_in_docs_is_generated_from_the_schemas() -> None:
+    from features.contract_doc import render_markdown
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "data-contract.md"
+    assert page.read_text(encoding="utf-8") == render_markdown(), (
+        "docs/data-contract.md is stale: run python -m features.contract_doc docs/data-contract.md"
+    )
