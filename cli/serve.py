@@ -28,6 +28,21 @@ def _engine_loader(settings: Settings) -> Callable[[pd.DataFrame], Matcher]:
     return load
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail before doing any work (training, minting a key) when the port is taken."""
+    import socket
+
+    from core.errors import ConfigError
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); pass --port to use another"
+            ) from None
+
+
 def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
@@ -70,6 +85,7 @@ def demo(
     from training.registry import load_served_model
 
     settings = get_settings()
+    ensure_port_free(host, port)
     data = SAMPLE_DATA
     if not (data / "therapists.csv").exists():
         data = settings.home / "sample"

@@ -77,3 +77,44 @@ def test_synth_refuses_to_overwrite_a_world_without_force(
     assert (tmp_path / "therapists.csv").read_text() == "keep me"
     main(["synth", "--out", str(tmp_path), "--therapists", "20", "--intakes", "60", "--force"])
     assert (tmp_path / "therapists.csv").read_text() != "keep me"
+
+
+def test_keys_list_and_revoke(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.settings import get_settings
+
+    monkeypatch.setenv("MATCHER_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        main(["keys", "create", "--name", "ops", "--scopes", "reports"])
+        secret = capsys.readouterr().out.strip()
+        main(["keys", "revoke", "ops"])
+        main(["keys", "list"])
+        listing = capsys.readouterr().out
+        assert "ops" in listing and "revoked" in listing and secret not in listing
+        code, lines = _fails(["keys", "revoke", "ops"], capsys)
+        assert code == 1 and "no active key named 'ops'" in lines[0]
+    finally:
+        get_settings.cache_clear()
+
+
+def test_demo_refuses_a_busy_port_before_minting_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    from core.settings import get_settings
+
+    monkeypatch.setenv("MATCHER_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        try:
+            code, lines = _fails(["demo", "--port", str(port)], capsys)
+        finally:
+            get_settings.cache_clear()
+    assert code == 1 and len(lines) == 1 and "--port" in lines[0]
+    assert not (tmp_path / "matcher.db").exists()
