@@ -34,7 +34,9 @@ from matcher.results import (
     Match,
     MatchResult,
     Status,
+    Suggestion,
 )
+from matcher.suggestions import suggestions
 from matcher.triage import Route, Triage, triage
 
 _IN_PERSON = np.uint64(1 << list(Format).index(Format.IN_PERSON))
@@ -235,16 +237,32 @@ class Matcher:
                     features=dict(zip(FEATURE_NAMES, map(_finite, scored.x[r]), strict=True)),
                 )
             )
+        advice = self._suggestions(batch, routes, elig)
         return [
-            self._result(batch, routes, elig, i, by_intake.get(i, [])) for i in range(len(batch))
+            self._result(batch, routes, elig, i, by_intake.get(i, []), advice=advice.get(i, []))
+            for i in range(len(batch))
         ]
 
     def match(self, intake: Rows, *, top_k: int = 10, explain: bool = False) -> MatchResult:
         """Match one intake (a one-row typed intakes frame, or a one-record list)."""
         return self.match_frame(intake, top_k=top_k, explain=explain)[0]
 
+    def _suggestions(
+        self, batch: IntakeBatch, routes: Triage, elig: Eligibility
+    ) -> dict[int, list[Suggestion]]:
+        """What each non-crisis intake without an eligible therapist could change."""
+        unmatched = np.flatnonzero((elig.n_eligible == 0) & (routes.route != Route.CRISIS))
+        return suggestions(batch, self.pool, unmatched, elig.excluded)
+
     def _result(
-        self, batch: IntakeBatch, routes: Triage, elig: Eligibility, i: int, matches: list[Match]
+        self,
+        batch: IntakeBatch,
+        routes: Triage,
+        elig: Eligibility,
+        i: int,
+        matches: list[Match],
+        *,
+        advice: list[Suggestion],
     ) -> MatchResult:
         route = int(routes.route[i])
         region = batch.regions[i]
@@ -278,13 +296,15 @@ class Matcher:
             candidates=int(elig.candidates[i]),
             eligible=int(elig.n_eligible[i]),
             notes=notes,
+            suggestions=[] if matches else advice,
         )
 
     def allocate(self, intakes: Rows) -> AllocationResult:
         """Assign each intake at most one therapist, within open slots, maximising total benefit."""
         batch = self.pool.encode_intakes(intakes)
         routes = triage(batch)
-        _, scored = self.score_batch(batch, routes)
+        elig, scored = self.score_batch(batch, routes)
+        advice = self._suggestions(batch, routes, elig)
         chosen = allocate(scored.pairs, scored.adjusted, self.pool.open_slots, len(batch))
         benefit = {
             (int(i), int(j)): float(s)
@@ -297,9 +317,19 @@ class Matcher:
             intake_id = str(batch.ids[i])
             if routes.route[i] == Route.CRISIS:
                 assignments.append(Assignment(intake_id, Status.CRISIS, reason="crisis routing"))
+            elif j < 0 and i in advice:
+                told = advice[i]
+                reason = told[0].message if told else "no therapist passes the hard constraints"
+                assignments.append(
+                    Assignment(intake_id, Status.NO_ELIGIBLE_MATCH, reason=reason, suggestions=told)
+                )
             elif j < 0:
                 assignments.append(
-                    Assignment(intake_id, Status.NO_ELIGIBLE_MATCH, reason="no open slot fits")
+                    Assignment(
+                        intake_id,
+                        Status.NO_ELIGIBLE_MATCH,
+                        reason="every therapist who fits has no open slot left in this cohort",
+                    )
                 )
             else:
                 assignments.append(

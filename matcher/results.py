@@ -55,6 +55,19 @@ class CrisisResource:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """What a client without an eligible therapist could change (see :mod:`matcher.suggestions`).
+
+    ``therapists`` is how many would fit after the change; 0 for a plain statement of a reason
+    the client cannot change ("No therapist here is licensed in DE.").
+    """
+
+    constraint: str
+    message: str
+    therapists: int = 0
+
+
+@dataclass(frozen=True)
 class Match:
     """One therapist offered to a client."""
 
@@ -89,6 +102,8 @@ class MatchResult:
     """Therapists passing every hard constraint."""
     notes: list[str] = field(default_factory=list)
     """Plain-language notes for the client (e.g. a higher level of care is suggested)."""
+    suggestions: list[Suggestion] = field(default_factory=list)
+    """For ``no_eligible_match``: what the client could change so that someone fits."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,8 @@ class Assignment:
     therapist_id: str | None = None
     score: float | None = None
     reason: str = ""
+    suggestions: list[Suggestion] = field(default_factory=list)
+    """For an intake nobody fits: what the client could change (as for a match request)."""
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from api.schemas import (
     MatchOut,
     MatchRequest,
     MatchResponse,
+    SuggestionOut,
 )
 from api.storage.match_log import Answer, Impression, save_impressions, save_intakes
-from matcher.results import AllocationResult, MatchResult
+from matcher.results import AllocationResult, MatchResult, Suggestion
 
 router = APIRouter(tags=["matches"], responses=AUTHENTICATED)
 
@@ -54,7 +55,12 @@ def match_response(result: MatchResult, request_id: str, *, explain: bool) -> Ma
         notes=list(result.notes),
         candidates=int(result.candidates),
         eligible=int(result.eligible),
+        suggestions=[_suggestion(x) for x in result.suggestions],
     )
+
+
+def _suggestion(s: Suggestion) -> SuggestionOut:
+    return SuggestionOut(constraint=s.constraint, message=s.message, therapists=s.therapists)
 
 
 def allocation_response(result: AllocationResult, request_id: str) -> AllocationResponse:
@@ -72,6 +78,7 @@ def allocation_response(result: AllocationResult, request_id: str) -> Allocation
                 therapist_id=a.therapist_id,
                 score=None if a.score is None else float(a.score),
                 reason=a.reason,
+                suggestions=[_suggestion(x) for x in a.suggestions],
             )
             for a in result.assignments
         ],

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from pydantic import (
-    BaseModel,
-    Field,
-    model_serializer,
-)
-from pydantic.functional_serializers import SerializerFunctionWrapHandler
+from pydantic import BaseModel, Field
 
 from api.schemas.contract import Therapist
 from matcher.results import Flag, Status
@@ -31,7 +25,7 @@ class TherapistPage(BaseModel):
 
 
 class MatchOut(BaseModel):
-    """One therapist offered (``contributions`` only present with ``explain``)."""
+    """One therapist offered (``contributions`` filled only with ``explain``)."""
 
     therapist_id: str
     display_name: str
@@ -43,14 +37,22 @@ class MatchOut(BaseModel):
         "if the client starts with this therapist.",
     )
     reasons: list[str] = Field(description="Plain-language reasons, strongest first.")
-    contributions: dict[str, float] | None = None
+    contributions: dict[str, float] | None = Field(
+        default=None,
+        description="With `explain=true`: each feature's contribution to the raw score "
+        "(log-odds, plus `bias`); null otherwise.",
+    )
 
-    @model_serializer(mode="wrap")
-    def _drop_absent_contributions(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict) and data.get("contributions") is None:
-            data.pop("contributions", None)
-        return data
+
+class SuggestionOut(BaseModel):
+    """What a client nobody fits could change, and how many therapists would then fit."""
+
+    constraint: str = Field(description="The hard constraint concerned (see `excluded`).")
+    message: str = Field(description="The change in the client's terms, ready to show.")
+    therapists: int = Field(
+        description="Therapists who would fit after the change; 0 for a plain statement of a "
+        "reason the client cannot change (e.g. no therapist licensed in the region)."
+    )
 
 
 class CrisisResourceOut(BaseModel):
@@ -79,6 +81,10 @@ class MatchResponse(BaseModel):
     notes: list[str]
     candidates: int
     eligible: int
+    suggestions: list[SuggestionOut] = Field(
+        default_factory=list,
+        description="For `no_eligible_match`: changes that would let someone fit, most first.",
+    )
 
 
 class AssignmentOut(BaseModel):
@@ -89,6 +95,9 @@ class AssignmentOut(BaseModel):
     therapist_id: str | None
     score: float | None
     reason: str
+    suggestions: list[SuggestionOut] = Field(
+        default_factory=list, description="For an intake nobody fits: what the client could change."
+    )
 
 
 class AllocationResponse(BaseModel):
@@ -182,6 +191,7 @@ __all__ = [
     "ModelInfo",
     "Readiness",
     "ReloadResult",
+    "SuggestionOut",
     "TherapistPage",
     "ValidationErrorBody",
     "ValidationIssue",

@@ -25,7 +25,7 @@ def test_match_happy_path(service: Service) -> None:
     assert body["candidates"] == 3 and body["eligible"] == 2
     first = body["matches"][0]
     assert first["display_name"] and first["reasons"] and 0 <= first["score"] <= 1
-    assert "contributions" not in first
+    assert first["contributions"] is None
     assert "features" not in first
 
 

@@ -1,0 +1,133 @@
+"""What a client could change so that someone fits, when nobody passes the hard constraints.
+
+For every intake without an eligible therapist, each constraint the client controls is relaxed on
+its own while every other constraint — the safety rules included — still holds::
+
+    fits_c(i) = #{ t : every check but c passes for (i, t) }
+
+and a suggestion is made for each c with fits_c(i) > 0, saying what to change ("accept phone
+sessions", "a fee limit of $160") and how many therapists would then fit. Constraints the client
+cannot change (region, age group, open capacity) get a plain statement instead when they are the
+reason ("No therapist is licensed in DE."). The crisis-training rule is never relaxed, and
+crisis-routed intakes get no suggestions at all (they get crisis resources).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+from features import bitset
+from features.encoding import IntakeBatch, Pairs, TherapistPool
+from features.vocab import SELF_PAY
+from matcher.eligibility import CHECKS
+from matcher.results import CONSTRAINTS, Suggestion
+
+RELAXABLE = ("language", "format", "payment", "availability")
+"""Hard constraints a client can change on their own side."""
+
+
+def _plural(n: int) -> str:
+    return f"{n} therapist{'s' if n != 1 else ''} would fit"
+
+
+def _most_common(rows: Iterable[list[str]], exclude: set[str]) -> list[str]:
+    counts = Counter(x for row in rows for x in row if x not in exclude)
+    return [x for x, _ in counts.most_common(3)]
+
+
+def _message(
+    constraint: str, batch: IntakeBatch, pool: TherapistPool, i: int, fitting: npt.NDArray[np.int64]
+) -> str:
+    """The change, in the client's terms, that admits the ``fitting`` therapists."""
+    n = _plural(len(fitting))
+    frame = pool.frame.iloc[fitting]
+    if constraint == "format":
+        offered = " or ".join(f.replace("_", " ") for f in _most_common(frame["formats"], set()))
+        return f"{n} if you also accept {offered} sessions."
+    if constraint == "language":
+        spoken = _most_common(frame["languages"], set())
+        return f"{n} if you can have therapy in {' or '.join(spoken)}."
+    if constraint == "availability":
+        return f"{n} if you can offer other hours of the week (see their availability)."
+    return f"{n} if you can change how you pay."
+
+
+def _payment(
+    batch: IntakeBatch, pool: TherapistPool, i: int, fitting: npt.NDArray[np.int64]
+) -> Suggestion | None:
+    """Self-pay with a fee limit: the lowest limit that admits someone; insured: self-pay."""
+    self_pay = pool.payers_vocab.index.get(SELF_PAY, -1)
+    if self_pay < 0:
+        return None
+    takes = bitset.has(pool.payers[fitting], np.full(len(fitting), self_pay, dtype=np.int64))
+    fees = pool.fee[fitting[takes]]
+    if batch.self_pay[i] and np.isfinite(batch.max_fee[i]) and np.isfinite(fees).any():
+        limit = float(np.nanmin(fees))
+        admitted = int(np.sum(fees <= limit))
+        return Suggestion(
+            "payment", f"{_plural(admitted)} if your fee limit is ${limit:,.0f}.", admitted
+        )
+    if not batch.self_pay[i] and takes.any():
+        n = int(takes.sum())
+        return Suggestion(
+            "payment", f"{_plural(n)} if you pay for sessions yourself (self-pay).", n
+        )
+    return None
+
+
+def _statement(constraint: str, batch: IntakeBatch, i: int) -> str | None:
+    if constraint == "region":
+        return f"No therapist here is licensed in {batch.regions[i]}."
+    if constraint == "age_group":
+        return "No therapist licensed in your region works with your age group."
+    if constraint == "capacity":
+        return "Every therapist who fits is full at the moment; try again soon."
+    return None
+
+
+def suggestions(
+    batch: IntakeBatch,
+    pool: TherapistPool,
+    intakes: npt.NDArray[np.int64],
+    excluded: npt.NDArray[np.int64],
+) -> dict[int, list[Suggestion]]:
+    """Suggestions per intake (batch row) for the given unmatched, non-crisis intakes.
+
+    ``excluded`` is the eligibility funnel's ``(n_intakes, len(CONSTRAINTS))`` count matrix; the
+    constraint that removed the most therapists is stated first when the client cannot change it.
+    """
+    if len(intakes) == 0 or len(pool) == 0:
+        return {}
+    cross = Pairs.cross(len(intakes), len(pool))
+    pairs = Pairs(intakes[cross.intake_idx], cross.therapist_idx)
+    passes = {name: check(batch, pool, pairs) for name, check in CHECKS.items()}
+    out: dict[int, list[Suggestion]] = {}
+    for relax in RELAXABLE:
+        others = np.ones(len(pairs), dtype=bool)
+        for name, ok in passes.items():
+            if name != relax:
+                others &= ok
+        counts = np.bincount(cross.intake_idx[others], minlength=len(intakes))
+        for k in np.flatnonzero(counts):
+            i = int(intakes[k])
+            fitting = pairs.therapist_idx[others & (cross.intake_idx == k)]
+            made = (
+                _payment(batch, pool, i, fitting)
+                if relax == "payment"
+                else Suggestion(relax, _message(relax, batch, pool, i, fitting), int(counts[k]))
+            )
+            if made is not None:
+                out.setdefault(i, []).append(made)
+    for i in intakes.tolist():
+        found = sorted(out.get(i, []), key=lambda s: -s.therapists)
+        worst = CONSTRAINTS[int(np.argmax(excluded[i]))] if excluded[i].any() else None
+        statement = _statement(worst, batch, i) if worst is not None and not found else None
+        out[i] = found + ([Suggestion(str(worst), statement)] if statement else [])
+    return out
+
+
+__all__ = ["RELAXABLE", "suggestions"]
