@@ -11,38 +11,7 @@ from api.storage.events import Event, EventType, record_event
 
 router = APIRouter(tags=["events"], responses=AUTHENTICATED)
 
-
-def _invalid_value(kind: EventType, rule: str) -> HTTPException:
-    return HTTPException(
-        status_code=422,
-        detail=[
-            {
-                "loc": ["body", "value"],
-                "msg": f"for type {kind.value!r}, value must be {rule}",
-                "type": "value_error",
-            }
-        ],
-    )
-
-
-def checked_value(body: OutcomeEvent) -> float | None:
-    """The event's value after the per-type rules (422 naming the rule when broken)."""
-    kind, value = body.type, body.value
-    if kind in (EventType.CHOSEN, EventType.SESSION_ATTENDED):
-        if value not in (None, 1):
-            raise _invalid_value(kind, "absent")
-        return None
-    if kind is EventType.ALLIANCE:
-        if value is None or not 1 <= value <= 5:
-            raise _invalid_value(kind, "given, from 1 to 5")
-        return value
-    if kind is EventType.IMPROVEMENT:
-        if value not in (0, 1):
-            raise _invalid_value(kind, "given, 0 or 1")
-        return value
-    if value not in (None, 0, 1):
-        raise _invalid_value(kind, "0 or 1 (default 1)")
-    return 1.0 if value is None else value
+VALUELESS = frozenset({EventType.CHOSEN, EventType.SESSION_ATTENDED})
 
 
 @router.post(
@@ -63,18 +32,20 @@ def post_event(
     response: Response,
 ) -> EventAck:
     """Store an event once per `event_id`: a retry gets 200 with `duplicate: true`; the same id
-    with different facts is a 409. The intake must be one this service matched (404 otherwise).
+    with different facts is a 409. The intake must be one this service matched (404 otherwise)
+    and the therapist one it showed to that intake, at or after the intake (422 otherwise).
 
     Types: `chosen` (booked this therapist), `session_attended` (one per session), `alliance`
     (`value` 1-5, WAI-SR), `improvement` (`value` 1 reliable improvement, 0 none), `dropout`
     (`value` 1, the default, or 0 to retract).
     """
+    kind = EventType(body.type)
     event = Event(
         event_id=body.event_id,
         intake_id=body.intake_id,
         therapist_id=body.therapist_id,
-        type=body.type,
-        value=checked_value(body),
+        type=kind,
+        value=None if body.value is None or kind in VALUELESS else float(body.value),
         occurred_at=body.occurred_at,
     )
     recorded = record_event(session, event)
@@ -84,9 +55,9 @@ def post_event(
         raise HTTPException(
             status_code=409, detail=f"event_id {body.event_id!r} was used for a different event"
         )
-    runtime.metrics.events.labels(body.type.value, str(recorded.duplicate).lower()).inc()
+    runtime.metrics.events.labels(kind.value, str(recorded.duplicate).lower()).inc()
     response.status_code = status.HTTP_200_OK if recorded.duplicate else status.HTTP_201_CREATED
     return EventAck(event_id=body.event_id, duplicate=recorded.duplicate)
 
 
-__all__ = ["checked_value", "router"]
+__all__ = ["router"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -13,7 +13,6 @@ from pydantic import (
 
 from api.schemas.contract import Intake, Therapist
 from api.schemas.fields import MAX_BULK, MAX_COHORT, Identifier, UtcDatetime
-from api.storage.events import EventType
 
 
 class AllocationRequest(BaseModel):
@@ -32,22 +31,66 @@ class TherapistBulk(BaseModel):
     therapists: list[Therapist] = Field(min_length=1, max_length=MAX_BULK)
 
 
-class OutcomeEvent(BaseModel):
-    """Something that happened after a list was shown. ``value``: alliance 1–5 (required),
-    improvement 0/1 (required), dropout 0/1 (default 1); none for chosen and session_attended."""
-
+class _EventBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    event_id: Identifier
+    event_id: Identifier = Field(description="Your id for this event; a retry reuses it.")
     intake_id: Identifier
-    therapist_id: Identifier
-    type: EventType
-    value: Annotated[float, Strict(), Field(ge=0, le=5, allow_inf_nan=False)] | None = None
-    occurred_at: UtcDatetime
+    therapist_id: Identifier = Field(description="A therapist shown to this intake.")
+    occurred_at: UtcDatetime = Field(description="When it happened (not before the intake).")
+
+
+class ChosenEvent(_EventBase):
+    """The client booked this therapist."""
+
+    type: Literal["chosen"]
+    value: Literal[1] | None = Field(default=None, description="Nothing to say: leave it out.")
+
+
+class SessionAttendedEvent(_EventBase):
+    """One session attended (one event per session)."""
+
+    type: Literal["session_attended"]
+    value: Literal[1] | None = Field(default=None, description="Nothing to say: leave it out.")
+
+
+class AllianceEvent(_EventBase):
+    """A working-alliance rating (WAI-SR); the latest counts."""
+
+    type: Literal["alliance"]
+    value: Annotated[float, Strict(), Field(ge=1, le=5, allow_inf_nan=False)] = Field(
+        description="The rating, 1–5."
+    )
+
+
+class ImprovementEvent(_EventBase):
+    """Reliable improvement measured (1) or not (0); the latest counts."""
+
+    type: Literal["improvement"]
+    value: Literal[0, 1]
+
+
+class DropoutEvent(_EventBase):
+    """Ended early without agreement (1, the default), or a retraction (0)."""
+
+    type: Literal["dropout"]
+    value: Literal[0, 1] = 1
+
+
+OutcomeEvent = Annotated[
+    ChosenEvent | SessionAttendedEvent | AllianceEvent | ImprovementEvent | DropoutEvent,
+    Field(discriminator="type"),
+]
+"""Something that happened after a list was shown; ``type`` decides what ``value`` holds."""
 
 
 __all__ = [
+    "AllianceEvent",
     "AllocationRequest",
+    "ChosenEvent",
+    "DropoutEvent",
+    "ImprovementEvent",
     "OutcomeEvent",
+    "SessionAttendedEvent",
     "TherapistBulk",
 ]

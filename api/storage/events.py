@@ -9,9 +9,10 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.storage.models import EventRow, IntakeRow
+from api.storage.models import EventRow, ImpressionRow, IntakeRow
 from api.storage.types import utcnow
 from api.storage.upsert import insert_for
+from core.errors import DataValidationError, Problem
 
 
 class EventType(StrEnum):
@@ -70,19 +71,48 @@ def _stored(row: EventRow) -> Event:
     )
 
 
+def _check_facts(session: Session, event: Event, submitted_at: datetime) -> None:
+    """An outcome needs a list that showed this therapist to this intake, and cannot precede the
+    intake: either broken is a DataValidationError naming the body field."""
+    shown = session.scalar(
+        select(ImpressionRow.id)
+        .where(
+            ImpressionRow.intake_id == event.intake_id,
+            ImpressionRow.therapist_id == event.therapist_id,
+        )
+        .limit(1)
+    )
+    problems = []
+    if shown is None:
+        problems.append(
+            Problem("body", None, "therapist_id", None, "was never shown to this intake")
+        )
+    if event.occurred_at < submitted_at:
+        problems.append(
+            Problem("body", None, "occurred_at", None, "is before the intake was submitted")
+        )
+    if problems:
+        session.rollback()
+        raise DataValidationError(problems)
+
+
 def record_event(session: Session, event: Event) -> Recorded | None:
     """Store ``event`` once (``INSERT … ON CONFLICT DO NOTHING``) and commit.
 
     Safe under concurrent ingest: the unique ``event_id`` decides the one winner; every other
     attempt reports ``duplicate`` with the stored event. ``None`` when the intake is unknown
-    (never stored, or erased).
+    (never stored, or erased); DataValidationError when the therapist was never shown to the
+    intake or the event predates it.
     """
     intake = session.execute(
-        select(IntakeRow.client_id).where(IntakeRow.intake_id == event.intake_id)
+        select(IntakeRow.client_id, IntakeRow.submitted_at).where(
+            IntakeRow.intake_id == event.intake_id
+        )
     ).first()
     if intake is None:
         session.rollback()
         return None
+    _check_facts(session, event, intake.submitted_at)
     client_id = intake.client_id
     stmt = (
         insert_for(session, EventRow)

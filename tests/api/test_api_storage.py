@@ -35,7 +35,7 @@ from api.storage import (
 )
 from api.storage.database import normalize_url
 from api.storage.records import typed_frame
-from core.errors import ConfigError
+from core.errors import ConfigError, DataValidationError
 from features.dataset import load_dataset, write_dataset
 from features.schemas import INTAKES, THERAPISTS
 
@@ -111,7 +111,8 @@ def test_therapist_pool_round_trip(db: Database) -> None:
 
 def test_concurrent_event_ingest(db: Database) -> None:
     with db.session() as session:
-        save_intakes(session, _intakes(intake(intake_id="i1")), store_free_text=False)
+        clients = save_intakes(session, _intakes(intake(intake_id="i1")), store_free_text=False)
+        save_impressions(session, [Impression("r1", "i1", "t1", 1, 0.9, "v1")], clients)
         session.commit()
     events = [
         Event(f"e{i}", "i1", "t1", EventType.SESSION_ATTENDED, None, T0 + timedelta(days=i))
@@ -163,7 +164,6 @@ def _log_world(db: Database) -> None:
         ("alliance", "i1", "t2", 4.5, 3),
         ("improvement", "i1", "t2", 1.0, 5),
         ("dropout", "i2", "t3", 1.0, 2),
-        ("chosen", "i1", "t3", None, 0),  # never shown: left out
     ]
     with db.session() as session:
         for n, (kind, intake_id, therapist_id, value, day) in enumerate(facts):
@@ -171,6 +171,9 @@ def _log_world(db: Database) -> None:
                 f"e{n}", intake_id, therapist_id, EventType(kind), value, T0 + timedelta(days=day)
             )
             assert record_event(session, event) is not None
+        never_shown = Event("e-x", "i1", "t3", EventType.CHOSEN, None, T0)
+        with pytest.raises(DataValidationError, match="never shown"):
+            record_event(session, never_shown)
 
 
 def test_export_builds_the_contract_tables(db: Database, tmp_path) -> None:
@@ -204,7 +207,7 @@ def test_erase_client(db: Database) -> None:
     _log_world(db)
     with db.session() as session:
         erased = erase_client(session, "c1")
-        assert (erased.intakes, erased.impressions, erased.events) == (1, 3, 7)
+        assert (erased.intakes, erased.impressions, erased.events) == (1, 3, 6)
         assert session.scalar(select(func.count()).select_from(ImpressionRow)) == 1
         assert session.get(IntakeRow, "i2") is not None
         assert export_dataset(session).summary()["interactions"] == 1
