@@ -44,6 +44,17 @@ def _allowed(col: Column) -> frozenset[str]:
     return frozenset(col.allowed or [])
 
 
+def _distinct_items() -> pa.Check:
+    def check(s: pd.Series) -> pd.Series:
+        flat = s.reset_index(drop=True).explode().dropna()
+        pairs = pd.DataFrame({"row": flat.index, "value": flat.to_numpy()})
+        bad = np.zeros(len(s), dtype=bool)
+        bad[pairs.loc[pairs.duplicated(), "row"].to_numpy(dtype=np.int64)] = True
+        return pd.Series(~bad, index=s.index)
+
+    return pa.Check(check, name="distinct_items", error="distinct_items")
+
+
 def _length_between(lo: int, hi: int | None) -> pa.Check:
     def check(s: pd.Series) -> pd.Series:
         n = s.map(len)
@@ -59,6 +70,8 @@ def _pa_column(col: Column) -> pa.Column:
             checks.append(_items_in(col.allowed or []))
         if col.codes is not None:
             checks.append(_items_in(known_codes(col.codes), "items_in_code_list"))
+        if col.kind is Kind.LIST_STR:
+            checks.append(_distinct_items())
         if col.minimum is not None or col.maximum is not None:
             checks.append(_items_within(col.minimum, col.maximum))
         lo = col.min_items if col.required else 0
@@ -108,6 +121,8 @@ def _message(col: Column | None, check: str, value: object) -> str:
         return f"needs {col.min_items} to {col.max_items or 'any number of'} items"
     if check == "not_nullable":
         return "required value is missing"
+    if check == "distinct_items":
+        return "lists a value more than once"
     if check in ("code_list", "items_in_code_list") and col is not None and col.codes:
         return f"unknown code; expected {HINT[col.codes]}"
     if check in ("vocabulary", "items_in_vocabulary") and col is not None:

@@ -31,7 +31,7 @@ def test_codes_are_normalised_when_files_are_read(tmp_path: Path) -> None:
         {"licensed_regions": ["us-ca", "in"], "languages": ["EN", "Es"]},
         {"region": "us-ca", "languages": ["En"]},
     )
-    ds = load_dataset(folder)
+    ds = load_dataset(folder, interactions=False)
     assert ds.therapists.loc[0, "licensed_regions"] == ["US-CA", "IN"]
     assert ds.therapists.loc[0, "languages"] == ["en", "es"]
     assert ds.intakes.loc[0, "region"] == "US-CA" and ds.intakes.loc[0, "languages"] == ["en"]
@@ -48,7 +48,7 @@ def test_codes_that_do_not_exist_are_problems_naming_file_row_and_column(tmp_pat
         frame.loc[0, column] = value
         frame.to_csv(folder / f"{table}.csv", index=False)
     with pytest.raises(DataValidationError) as caught:
-        load_dataset(folder)
+        load_dataset(folder, interactions=False)
     found = {(p.file, p.row, p.column): p for p in caught.value.problems}
     assert "ISO 3166" in found[("therapists.csv", 1, "licensed_regions")].message
     assert found[("intakes.csv", 1, "region")].value == "XX-ZZ"

@@ -16,9 +16,9 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
-    StringConstraints,
     create_model,
 )
+from pydantic.json_schema import JsonDict
 
 from api.schemas.fields import (
     INT32_MAX,
@@ -26,10 +26,10 @@ from api.schemas.fields import (
     MAX_LIST,
     MAX_STR,
     MAX_TOP_K,
-    Text,
     UtcDatetime,
     integer,
     list_item,
+    text,
 )
 from features.codes import HINT, CodeSet, checked
 from features.schemas import INTAKES, THERAPISTS, Column, Kind, Table
@@ -63,17 +63,14 @@ def _scalar(col: Column) -> Any:
         if col.vocab is not None:
             return col.vocab
         if col.codes is not None:
-            code = StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID)
-            return Annotated[Text, code, _code(col.codes)]
+            return Annotated[text(min_length=1, max_length=MAX_ID, strip=True), _code(col.codes)]
         # The contract strips cells and counts a blank one as missing; so does the body.
-        text = StringConstraints(
-            strip_whitespace=True,
-            min_length=1 if col.required else 0,
-            max_length=col.max_len or MAX_STR,
+        bounded = text(
+            min_length=1 if col.required else 0, max_length=col.max_len or MAX_STR, strip=True
         )
         if col.required:
-            return Annotated[Text, text, AfterValidator(present)]
-        return Annotated[Text, text]
+            return Annotated[bounded, AfterValidator(present)]
+        return bounded
     if col.kind is Kind.INT:
         return integer(col.minimum, col.maximum or INT32_MAX)
     if col.kind is Kind.FLOAT:
@@ -91,7 +88,7 @@ def _item(col: Column) -> tuple[Any, int]:
         return integer(col.minimum, hi), HOURS_PER_WEEK
     if col.vocab is not None:
         return col.vocab, len(col.vocab)
-    item = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_ID)]
+    item = text(min_length=1, max_length=MAX_ID)
     if col.codes is not None:
         return Annotated[item, AfterValidator(list_item), _code(col.codes)], MAX_LIST
     return Annotated[item, AfterValidator(list_item)], MAX_LIST
@@ -106,24 +103,51 @@ def _description(col: Column) -> str:
     return " ".join(p for p in parts if p)
 
 
-def contract_field(col: Column, *, optional: bool = False) -> tuple[Any, Any]:
-    """The pydantic (annotation, FieldInfo) of one contract column."""
+def distinct(values: list[Any]) -> list[Any]:
+    """A contract list names each value once (``anxiety, anxiety`` is a mistake, not emphasis)."""
+    counts: dict[Any, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    repeated = [v for v, n in counts.items() if n > 1]
+    if repeated:
+        raise ValueError(f"lists each value once; repeated: {', '.join(map(str, repeated))}")
+    return values
+
+
+def contract_field(
+    col: Column, *, optional: bool = False, nullable: bool = True
+) -> tuple[Any, Any]:
+    """The pydantic (annotation, FieldInfo) of one contract column.
+
+    ``optional`` lets a required column be left out; ``nullable=False`` then refuses an explicit
+    null too (a PATCH cannot clear a required field).
+    """
     required = col.required and not optional
     description = _description(col)
+    nullable = nullable or not col.required
     if col.kind.is_list:
         item, cap = _item(col)
         lo = col.min_items if col.required else 0
         hi = col.max_items or cap
         annotation: Any = list[item]  # type: ignore[valid-type]
+        if col.kind is Kind.LIST_STR:
+            annotation = Annotated[annotation, AfterValidator(distinct)]
+        unique: JsonDict | None = {"uniqueItems": True} if col.kind is Kind.LIST_STR else None
         if required:
-            return annotation, Field(min_length=lo, max_length=hi, description=description)
-        return annotation | None, Field(
-            default=None, min_length=lo, max_length=hi, description=description
+            return annotation, Field(
+                min_length=lo, max_length=hi, description=description, json_schema_extra=unique
+            )
+        return annotation | None if nullable else annotation, Field(
+            default=None,
+            min_length=lo,
+            max_length=hi,
+            description=description,
+            json_schema_extra=unique,
         )
     scalar = _scalar(col)
     if required:
         return scalar, Field(description=description)
-    return scalar | None, Field(default=None, description=description)
+    return scalar | None if nullable else scalar, Field(default=None, description=description)
 
 
 def contract_model(
@@ -139,7 +163,9 @@ def contract_model(
 ) -> type[ContractModel]:
     """A model with one field per column of ``table`` (plus ``extra`` fields)."""
     fields: dict[str, Any] = {
-        col.name: contract_field(col, optional=all_optional or col.name in optional)
+        col.name: contract_field(
+            col, optional=all_optional or col.name in optional, nullable=not all_optional
+        )
         for col in table.columns
         if col.name not in exclude
     }

@@ -66,7 +66,28 @@ def whole_number(value: Any) -> Any:
     return value
 
 
-Text = Annotated[str, AfterValidator(clean_text)]
+NO_NUL = r"^[^\x00]*$"
+"""Text a database can store: the schema says so, so schema-driven clients never send NUL."""
+
+
+def text(
+    *, min_length: int | None = None, max_length: int | None = None, strip: bool = False
+) -> Any:
+    """Text within bounds: the constraints come first (their messages name characters and
+    reach the JSON schema), then the cleanliness check."""
+    bounds = StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length)
+    schema_only = Field(json_schema_extra={"pattern": NO_NUL})
+    return Annotated[str, bounds, AfterValidator(clean_text), schema_only]
+
+
+def iso_time_only(value: Any) -> Any:
+    """A time in a body must be an ISO-8601 string, not a number of seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("must be an ISO-8601 date-time string, e.g. 2026-01-05T10:00:00Z")
+    return value
+
+
+Text = text()
 
 
 def integer(minimum: float | None = None, maximum: float | None = None) -> Any:
@@ -76,6 +97,7 @@ def integer(minimum: float | None = None, maximum: float | None = None) -> Any:
 
 UtcDatetime = Annotated[
     datetime,
+    BeforeValidator(iso_time_only),
     AfterValidator(utc_time),
     WithJsonSchema(
         {
@@ -86,7 +108,7 @@ UtcDatetime = Annotated[
         }
     ),
 ]
-Identifier = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_ID)]
+Identifier = text(min_length=1, max_length=MAX_ID)
 
 
 __all__ = [
@@ -97,13 +119,16 @@ __all__ = [
     "MAX_LIST",
     "MAX_STR",
     "MAX_TOP_K",
+    "NO_NUL",
     "Identifier",
     "Text",
     "UtcDatetime",
     "clean_text",
     "identifier",
     "integer",
+    "iso_time_only",
     "list_item",
+    "text",
     "utc_time",
     "whole_number",
 ]

@@ -1,0 +1,44 @@
+"""Body rules a client meets: ISO times only, each list value once, required fields not nulled."""
+
+from __future__ import annotations
+
+import pytest
+from api_support import Service, intake
+
+
+def _detail(response) -> dict[tuple, str]:
+    assert response.status_code == 422, response.text
+    return {tuple(d["loc"]): d["msg"] for d in response.json()["detail"]}
+
+
+@pytest.mark.parametrize(
+    ("changes", "loc", "says"),
+    [
+        ({"submitted_at": 0}, ("body", "submitted_at"), "ISO-8601"),
+        ({"concerns": ["anxiety", "anxiety"]}, ("body", "concerns"), "repeated: anxiety"),
+        ({"free_text": "x" * 3000}, ("body", "free_text"), "2000 characters"),
+        ({"payment": "self\x00pay"}, ("body", "payment"), "NUL"),
+    ],
+)
+def test_match_body_rules(service: Service, changes: dict, loc: tuple, says: str) -> None:
+    response = service.client.post(
+        "/v1/matches", json=intake(**changes), headers=service.auth("matches")
+    )
+    assert says in _detail(response)[loc]
+
+
+def test_patch_cannot_null_a_required_field_but_can_clear_an_optional_one(
+    service: Service,
+) -> None:
+    headers = service.auth("therapists")
+    refused = service.client.patch(
+        "/v1/therapists/t1", json={"license_type": None}, headers=headers
+    )
+    assert ("body", "license_type") in _detail(refused)
+    cleared = service.client.patch("/v1/therapists/t1", json={"bio": None}, headers=headers)
+    assert cleared.status_code == 200 and cleared.json()["bio"] is None
+
+
+def test_schema_says_lists_hold_distinct_values(service: Service) -> None:
+    schemas = service.client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["MatchRequest"]["properties"]["concerns"]["uniqueItems"] is True
