@@ -185,6 +185,26 @@ def _no_choice_probability(
     return np.exp(log_none)
 
 
+def choice_level(
+    config: WorldConfig,
+    *,
+    group: I64,
+    position: I64,
+    attract_logit: F64,
+    n_intakes: int,
+) -> float:
+    """The booking intercept that makes the mean P(nobody) over the logged lists equal
+    ``no_choice_rate`` (the same lists always give the same level)."""
+    examine = position.astype(np.float64) ** -config.position_decay
+    listed = np.bincount(group, minlength=n_intakes) > 0
+
+    def booking_rate(level: float) -> float:
+        none = _no_choice_probability(group, examine, attract_logit, level, n_intakes)
+        return float(1 - none[listed].mean())
+
+    return solve_level(booking_rate, 1 - config.no_choice_rate)
+
+
 @dataclass(frozen=True)
 class Choices:
     """Which shown rows were booked, and the booking intercept that gave the target no-choice
@@ -213,12 +233,9 @@ def choose(
     listed = np.bincount(group, minlength=n_intakes) > 0
     if not listed.any():
         return Choices(np.zeros(len(group), dtype=bool), 0.0)
-
-    def booking_rate(level: float) -> float:
-        none = _no_choice_probability(group, examine, attract_logit, level, n_intakes)
-        return float(1 - none[listed].mean())
-
-    level = solve_level(booking_rate, 1 - config.no_choice_rate)
+    level = choice_level(
+        config, group=group, position=position, attract_logit=attract_logit, n_intakes=n_intakes
+    )
     p = examine * sigmoid(attract_logit + level)
     candidate = rng.random(len(group)) < p
     key = np.where(candidate, attract_logit + rng.gumbel(size=len(group)), -np.inf)
@@ -240,6 +257,7 @@ __all__ = [
     "LoggedLists",
     "ShownLists",
     "attractiveness",
+    "choice_level",
     "choose",
     "logged_lists",
     "policy_score",
