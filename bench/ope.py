@@ -39,6 +39,7 @@ from training.offpolicy import ESTIMATORS, LOGGING, TargetLists  # noqa: E402
 from training.offpolicy.evaluate import RULES, OffPolicyContext  # noqa: E402
 from training.splits import subset, time_split  # noqa: E402
 
+
 def fit_model(train, config: TrainConfig) -> tuple[MatchModel, LambdaRankBaseline]:  # type: ignore[no-untyped-def]
     """The engine's model (pipeline from the training split only) and LambdaRank on logged labels."""
     pool = TherapistPool.from_frame(train.therapists)
@@ -113,9 +114,7 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Per estimator: Spearman per world (mean, min), bias, RMSE, coverage, interval width."""
     out = []
     for estimator, part in table.groupby("estimator", sort=False):
-        rho = [
-            spearmanr(w["truth"], w["value"]).statistic for _, w in part.groupby("world")
-        ]
+        rho = [spearmanr(w["truth"], w["value"]).statistic for _, w in part.groupby("world")]
         targets = part[part["policy"] != LOGGING]
         err = targets["value"] - targets["truth"]
         covered = (targets["ci_low"] <= targets["truth"]) & (targets["truth"] <= targets["ci_high"])

@@ -53,9 +53,7 @@ class ListReplay:
         j = self.pool.positions(np.asarray(therapist_ids).astype(str).tolist())
         pairs = Pairs(i, j)
         terms = self.truth.terms(self.batch, self.pool, pairs)
-        attract = attractiveness(
-            terms, self._appeal[j], self.truth.config.same_ethnicity_choice_d
-        )
+        attract = attractiveness(terms, self._appeal[j], self.truth.config.same_ethnicity_choice_d)
         p_good = self.truth.logits(self.batch, self.pool, pairs, terms=terms).p_good
         return i, attract, np.asarray(p_good, dtype=np.float64)
 

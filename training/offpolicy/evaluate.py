@@ -49,6 +49,7 @@ class OffPolicyContext:
         outcome_model: MatchModel,
         *,
         labels: LabelConfig | None = None,
+        outcome_name: str | None = None,
     ) -> None:
         self.dataset = dataset
         self.caveats: list[str] = []
@@ -71,7 +72,7 @@ class OffPolicyContext:
         q_logged = raw(feedback.group, feedback.therapist_ids)
         self.outcome = raw.scaled(calibrate_outcome(feedback, self.theta, q_logged))
         self.caveats.append(
-            f"dr uses {outcome_model.version or 'the outcome model'} as q̂ "
+            f"dr uses {outcome_name or outcome_model.version or 'the outcome model'} as q̂ "
             "(benefit × engagement, scaled to the logged good-outcome rate)"
         )
 
@@ -107,7 +108,8 @@ def evaluate_policies(
     """
     if not models:
         raise ValueError("evaluate_policies needs at least one model (the outcome model)")
-    ctx = OffPolicyContext(dataset, next(iter(models.values())), labels=labels)
+    first = next(iter(models))
+    ctx = OffPolicyContext(dataset, models[first], labels=labels, outcome_name=first)
     rows = [ctx.logging(), *ctx.estimate(RULES, ctx.rules_lists(top_k))]
     for name, model in models.items():
         rows += ctx.estimate(name, ctx.lists_of(model, top_k))

@@ -41,7 +41,9 @@ def snips(feedback: LoggedFeedback, target_position: I64, slots: I64) -> Estimat
     w = item_position_weights(feedback, target_position)
     depth = int(feedback.position.max(initial=0))
     expected = float(np.minimum(slots, depth).mean()) if len(slots) else 0.0
-    return ratio_estimate(feedback.per_intake(w * feedback.reward), feedback.per_intake(w), expected)
+    return ratio_estimate(
+        feedback.per_intake(w * feedback.reward), feedback.per_intake(w), expected
+    )
 
 
 __all__ = ["ips", "item_position_weights", "snips"]

@@ -36,7 +36,9 @@ def theta_at(theta: F64, position: I64) -> F64:
 def pbm_weights(feedback: LoggedFeedback, target_position: I64, theta: F64) -> F64:
     """w_j = θ_{π(t_j)} / (θ_{k_j} ρ_j)."""
     logged = theta_at(theta, feedback.position)
-    return theta_at(theta, target_position) / (np.maximum(logged, 1e-12) * feedback.shown_propensity)
+    return theta_at(theta, target_position) / (
+        np.maximum(logged, 1e-12) * feedback.shown_propensity
+    )
 
 
 def expected_examination(slots: I64, theta: F64) -> F64:
