@@ -41,7 +41,8 @@ from training.splits import subset, time_split  # noqa: E402
 
 
 def fit_model(train, config: TrainConfig) -> tuple[MatchModel, LambdaRankBaseline]:  # type: ignore[no-untyped-def]
-    """The engine's model (pipeline from the training split only) and LambdaRank on logged labels."""
+    """The engine's model (pipeline from the training split only) and LambdaRank on logged
+    labels."""
     pool = TherapistPool.from_frame(train.therapists)
     pipeline = FeaturePipeline(text_dims=config.text_dims, seed=config.seed).fit(train)
     rows = logged_rows(pipeline, train, pool, folds=config.folds, seed=config.seed)
@@ -127,7 +128,7 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
                 "rmse": float(np.sqrt((err**2).mean())),
                 "coverage": float(covered.mean()),
                 "ci_width": float((targets["ci_high"] - targets["ci_low"]).mean()),
-                "intervals": int(len(targets)),
+                "intervals": len(targets),
             }
         )
     return pd.DataFrame(out).set_index("estimator")

@@ -1,4 +1,4 @@
-"""``matcher evaluate``: off-policy estimates of models and ranked files on logged data (SPEC §7)."""
+"""``matcher evaluate``: off-policy estimates of models and ranked files on logged history (§7)."""
 
 from __future__ import annotations
 

@@ -146,13 +146,13 @@ def logged_lists(
             none,
             np.zeros(0, dtype=bool),
         )
-    lists = [p[1] for p in parts]
+    blocks = [p[1] for p in parts]
     return LoggedLists(
         PairTerms.concat([p[0] for p in parts]),
-        np.concatenate([x.position for x in lists]),
-        np.concatenate([x.propensity for x in lists]),
-        np.concatenate([x.shown_propensity for x in lists]),
-        np.concatenate([x.explored for x in lists]),
+        np.concatenate([x.position for x in blocks]),
+        np.concatenate([x.propensity for x in blocks]),
+        np.concatenate([x.shown_propensity for x in blocks]),
+        np.concatenate([x.explored for x in blocks]),
     )
 
 

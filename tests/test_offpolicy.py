@@ -24,7 +24,7 @@ from training.offpolicy import (
 )
 
 
-def _feedback(
+def _feedback(  # noqa: PLR0917 (a table of toy columns)
     group: list[int] | np.ndarray,
     items: list[str] | np.ndarray,
     position: list[int] | np.ndarray,

@@ -58,7 +58,7 @@ class LoggedFeedback:
 
     def per_intake(self, values: F64) -> F64:
         """Σ of ``values`` over each intake's logged rows."""
-        return np.bincount(self.group, weights=values, minlength=self.n)
+        return np.bincount(self.group, weights=values, minlength=self.n).astype(np.float64)
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, labels: LabelConfig | None = None) -> LoggedFeedback:

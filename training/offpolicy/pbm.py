@@ -8,7 +8,8 @@ P_μ(t_j shown | x) the logging policy's marginal of showing t_j anywhere,
 
   PBM-IPS   V̂ = (1/n) Σ_i Σ_j w_j r_j,     w_j = θ_{π_i(t_j)} / (θ_{k_j} · ρ_j)
 
-is unbiased: E_μ[Σ_j w_j r_j] = Σ_t Σ_k μ(t, k) · θ_{π(t)} θ_k α_t / (θ_k ρ_t) = Σ_{t∈π} θ_{π(t)} α_t.
+is unbiased: E_μ[Σ_j w_j r_j] = Σ_t Σ_k μ(t, k) · θ_{π(t)} θ_k α_t / (θ_k ρ_t)
+= Σ_{t∈π} θ_{π(t)} α_t.
 A therapist counts wherever the logging policy showed it, which is what makes deterministic
 targets estimable. Its control Σ_j w_j θ_{k_j} = Σ_j θ_{π(t_j)} / ρ_j has mean Θ_i = Σ_{k≤K_i} θ_k:
 

@@ -144,7 +144,7 @@ def dr_terms(
     q_list = outcome(lists.group, lists.therapist_ids)
     direct = np.bincount(
         lists.group, weights=theta_at(theta, lists.position) * q_list, minlength=feedback.n
-    )
+    ).astype(np.float64)
     q_logged = outcome(feedback.group, feedback.therapist_ids)
     pos = target_positions(feedback, lists)
     return dr_contributions(feedback, pos, theta, q_logged=q_logged, direct=direct)
