@@ -74,15 +74,26 @@ def one_world(seed: int, args: argparse.Namespace) -> pd.DataFrame:
         "lambdarank": cands.lists(lambdarank.score(cands.x), k),
         "random": cands.lists(rng.random(len(cands.group)), k),
     }
-    replay = ListReplay(world.truth, world.dataset)
     fb = ctx.feedback
+    p_true = world.truth.p_good(
+        valid.intakes, valid.therapists, fb.intake_ids[cands.group], cands.therapist_ids
+    )
+    spread = float(p_true.std())
+    graded: dict[str, TargetLists] = {
+        "oracle": cands.lists(p_true, k),
+        "oracle+noise": cands.lists(p_true + spread * rng.normal(0, 1, len(p_true)), k),
+        "oracle+3noise": cands.lists(p_true + 3 * spread * rng.normal(0, 1, len(p_true)), k),
+        "anti_oracle": cands.lists(-p_true, k),
+    }
+    replay = ListReplay(world.truth, world.dataset)
     rows: list[dict[str, object]] = []
-    for name, lists in policies.items():
+    for name, lists in [*policies.items(), *graded.items()]:
         truth = replay.value(
             fb.intake_ids[lists.group], lists.therapist_ids, lists.position, over=fb.intake_ids
         )
         for e in ctx.estimate(name, lists):
-            rows.append({"world": seed, "policy": name, "truth": truth, **_row(e)})
+            panel = "graded" if name in graded else "product"
+            rows.append({"world": seed, "panel": panel, "policy": name, "truth": truth, **_row(e)})
     inter = valid.interactions
     truth = replay.value(
         inter["intake_id"], inter["therapist_id"], inter["position"], over=fb.intake_ids
@@ -92,6 +103,7 @@ def one_world(seed: int, args: argparse.Namespace) -> pd.DataFrame:
         rows.append(
             {
                 "world": seed,
+                "panel": "both",
                 "policy": LOGGING,
                 "truth": truth,
                 **_row(observed),
@@ -109,6 +121,11 @@ def _row(e: object) -> dict[str, object]:
         "ci_high": e.ci_high,  # type: ignore[attr-defined]
         "n": e.n,  # type: ignore[attr-defined]
     }
+
+
+def _se(part: pd.DataFrame) -> pd.Series:
+    """Standard error implied by the 95% interval."""
+    return ((part["ci_high"] - part["ci_low"]) / (2 * 1.959964)).set_axis(part["policy"])
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
@@ -152,14 +169,38 @@ def main() -> None:
         parts.append(part)
         wide = part.pivot_table(index="policy", columns="estimator", values="value", sort=False)
         wide.insert(0, "truth", part.groupby("policy", sort=False)["truth"].first())
+        wide.insert(
+            1,
+            "se_dr",
+            part[part["estimator"] == "dr"].set_index("policy")["value"] * 0
+            + _se(part[part["estimator"] == "dr"]),
+        )
         print(f"\nworld seed {seed} ({time.perf_counter() - t0:.0f}s, n={int(part['n'].iloc[0])}):")
         print(wide.sort_values("truth", ascending=False).round(4).to_string())
     table = pd.concat(parts, ignore_index=True)
+    seconds = time.perf_counter() - started
+    for panel, label in (
+        ("product", "7 product policies (model … logging)"),
+        (
+            "graded",
+            "6 truth-graded policies (oracle, oracle+noise, oracle+3noise, random, "
+            "anti_oracle, logging)",
+        ),
+    ):
+        keep = table["panel"].isin([panel, "both"])
+        if panel == "graded":
+            keep |= table["policy"] == "random"
+        print(
+            f"\nsummary, {label}, over {args.worlds} worlds, top-{args.top_k} "
+            "(targets: Spearman ≥ 0.9, coverage ≥ 0.85):"
+        )
+        print(summarise(table[keep]).round(4).to_string())
+    truth = table.drop_duplicates(["world", "policy"])
+    gaps = truth[truth["panel"] != "graded"].groupby("world")["truth"].agg(["min", "max"])
     print(
-        f"\nsummary over {args.worlds} worlds × 7 policies, top-{args.top_k} "
-        f"(targets: Spearman ≥ 0.9, coverage ≥ 0.85); {time.perf_counter() - started:.0f}s"
+        f"\nproduct policies' true values span {float((gaps['max'] - gaps['min']).mean()):.4f} "
+        f"per world on average; {seconds:.0f}s in all"
     )
-    print(summarise(table).round(4).to_string())
 
 
 if __name__ == "__main__":
