@@ -75,7 +75,7 @@ def train(
     table.add_column("ranker")
     cols = [c for c in result.scorecard.columns if c.startswith(("ndcg", "uplift"))]
     for c in cols:
-        table.add_column(c, justify="right")
+        table.add_column(f"{c} (clicks)" if c.startswith("ndcg") else c, justify="right")
     for name, row in result.scorecard.iterrows():
         table.add_row(str(name), *("" if row[c] != row[c] else f"{row[c]:.3f}" for c in cols))
     out.print(table)
@@ -83,6 +83,17 @@ def train(
     if decision is not None:
         verdict = "promoted to @champion" if decision.promoted else "not promoted"
         out.print(f"{result.version}: {verdict} — {decision.reason}")
+    from training.promotion import summary_lines
+
+    counts = result.fairness.level_counts() if result.fairness is not None else None
+    out.print("[bold]summary[/bold]")
+    for line in summary_lines(
+        result.evidence,
+        None if decision is None else decision.promoted,
+        "" if decision is None else decision.reason,
+        counts,
+    ):
+        out.print(f"  {line}", highlight=False)
     out.print(
         f"run {result.run_id}; timings "
         + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())

@@ -23,6 +23,9 @@ from features.vocab import (
     License,
 )
 
+MIN_PROPENSITY = 1e-9
+"""Smallest propensity the contract accepts: propensities live in (0, 1]."""
+
 
 class Kind(StrEnum):
     """The value type of a column once parsed."""
@@ -219,9 +222,41 @@ INTERACTIONS = Table(
         Column("dropped_out", Kind.BOOL, False, "Ended before 4 sessions without agreement."),
         Column("alliance", Kind.FLOAT, False, "WAI-SR 1-5.", minimum=1, maximum=5),
         Column("reliable_improvement", Kind.BOOL, False, "Reliable change on PHQ-9/GAD-7."),
+        Column(
+            "propensity",
+            Kind.FLOAT,
+            False,
+            "(0, 1]: P(the logging policy showed this therapist at this position for this intake).",
+            minimum=MIN_PROPENSITY,
+            maximum=1,
+        ),
+        Column(
+            "policy",
+            Kind.STR,
+            False,
+            "Policy or experiment arm that produced the list (e.g. therapist-matcher/7, explore).",
+            max_len=64,
+        ),
+        Column(
+            "shown_propensity",
+            Kind.FLOAT,
+            False,
+            "(0, 1]: P(the logging policy showed this therapist anywhere on this intake's list).",
+            minimum=MIN_PROPENSITY,
+            maximum=1,
+        ),
     ),
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (THERAPISTS, INTAKES, INTERACTIONS)}
 
-__all__ = ["INTAKES", "INTERACTIONS", "TABLES", "THERAPISTS", "Column", "Kind", "Table"]
+__all__ = [
+    "INTAKES",
+    "INTERACTIONS",
+    "MIN_PROPENSITY",
+    "TABLES",
+    "THERAPISTS",
+    "Column",
+    "Kind",
+    "Table",
+]

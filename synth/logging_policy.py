@@ -19,6 +19,7 @@ from synth.candidates import candidate_blocks
 from synth.coefficients import LOGIT_PER_D, sigmoid, solve_level
 from synth.config import WorldConfig
 from synth.outcomes import PairTerms, pair_terms
+from synth.propensities import DRAWS, length_survival, logging_propensities
 from synth.traits import IntakeTraits
 
 F64 = npt.NDArray[np.float64]
@@ -33,6 +34,10 @@ EXPERIENCE_CHOICE = 0.4
 LANGUAGE_CHOICE = 0.5
 FEE_CHOICE = 0.6
 ENGAGEMENT_CHOICE = 0.3
+REPLAY_STREAM = 8191
+"""Extra seed word of the generator that replays the policy's noise for its propensities."""
+HEURISTIC_POLICY = "synth-heuristic"
+EXPLORE_POLICY = "explore"
 
 
 def policy_score(terms: PairTerms) -> F64:
@@ -57,23 +62,63 @@ class ShownLists:
     """Row of each shown pair in the candidate terms."""
     position: I64
     """1-based rank on the list."""
+    propensity: F64
+    """True μ(t, k | x): P(the policy shows this therapist at this position)."""
+    shown_propensity: F64
+    """True P(the policy shows this therapist anywhere on the list)."""
+    explored: B
+    """The list came from the uniform exploration arm."""
 
 
-def shown_lists(config: WorldConfig, rng: Rng, terms: PairTerms) -> ShownLists:
+def shown_lists(
+    config: WorldConfig, rng: Rng, terms: PairTerms, *, replay: Rng | None = None
+) -> ShownLists:
     """Rank each intake's candidates (``terms``, sorted by intake) by the noisy heuristic, or
     uniformly at random for explored intakes, and keep the first L ~ Uniform{list_min..list_max}
-    (fewer if fewer are eligible)."""
+    (fewer if fewer are eligible). ``replay`` drives the Monte Carlo of the true propensities
+    (:mod:`synth.propensities`); it never touches ``rng``, so the lists do not depend on it."""
     intake = terms.pairs.intake_idx
     group = np.cumsum(np.r_[True, intake[1:] != intake[:-1]]) - 1 if len(intake) else intake
     n_groups = int(group[-1]) + 1 if len(group) else 0
-    noisy = policy_score(terms) + config.policy_noise * rng.normal(0, 1, len(terms))
+    base = policy_score(terms)
+    noisy = base + config.policy_noise * rng.normal(0, 1, len(terms))
     explore = rng.random(n_groups) < config.exploration
     score = np.where(explore[group], rng.random(len(terms)), noisy)
     length = rng.integers(config.list_min, config.list_max + 1, n_groups)
     rank = rank_within_groups(group, score)
     rows = np.flatnonzero(rank < length[group])
     rows = rows[np.lexsort((rank[rows], group[rows]))]
-    return ShownLists(rows=rows.astype(np.int64), position=rank[rows] + 1)
+    mu = logging_propensities(
+        group,
+        base,
+        noise=config.policy_noise,
+        exploration=config.exploration,
+        list_min=config.list_min,
+        list_max=config.list_max,
+        rng=replay if replay is not None else np.random.default_rng(config.seed),
+    )
+    position = rank[rows] + 1
+    # a Monte Carlo count of 0 for a realised rank (possible only without exploration)
+    floor = 0.5 / DRAWS * length_survival(config.list_min, config.list_max)[position - 1]
+    return ShownLists(
+        rows=rows.astype(np.int64),
+        position=position,
+        propensity=np.clip(mu[rows, position - 1], floor, 1.0),
+        shown_propensity=np.clip(mu[rows].sum(axis=1), floor, 1.0),
+        explored=explore[group[rows]],
+    )
+
+
+@dataclass(frozen=True)
+class LoggedLists:
+    """Every intake's logged list: the shown pairs' terms (sorted by intake, then position),
+    positions, true propensities and which arm produced each list."""
+
+    terms: PairTerms
+    position: I64
+    propensity: F64
+    shown_propensity: F64
+    explored: B
 
 
 def logged_lists(
@@ -82,20 +127,33 @@ def logged_lists(
     batch: IntakeBatch,
     pool: TherapistPool,
     clients: IntakeTraits,
-) -> tuple[PairTerms, I64]:
-    """Every intake's logged list: the shown pairs' terms (sorted by intake, then position) and
-    their positions. Candidates are scored block by block, so memory stays bounded."""
-    shown: list[PairTerms] = []
-    positions: list[I64] = []
+) -> LoggedLists:
+    """Every intake's logged list. Candidates are scored block by block, so memory stays
+    bounded; the propensity replays draw from their own stream (seeded from the config)."""
+    replay = np.random.default_rng([config.seed, REPLAY_STREAM])
+    parts: list[tuple[PairTerms, ShownLists]] = []
     for pairs in candidate_blocks(batch, pool):
         terms = pair_terms(batch, pool, pairs, clients)
-        lists = shown_lists(config, rng, terms)
-        shown.append(terms.take(lists.rows))
-        positions.append(lists.position)
-    if not shown:
+        lists = shown_lists(config, rng, terms, replay=replay)
+        parts.append((terms.take(lists.rows), lists))
+    if not parts:
         empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64))
-        return pair_terms(batch, pool, empty, clients), np.zeros(0, np.int64)
-    return PairTerms.concat(shown), np.concatenate(positions)
+        none = np.zeros(0)
+        return LoggedLists(
+            pair_terms(batch, pool, empty, clients),
+            np.zeros(0, np.int64),
+            none,
+            none,
+            np.zeros(0, dtype=bool),
+        )
+    blocks = [p[1] for p in parts]
+    return LoggedLists(
+        PairTerms.concat([p[0] for p in parts]),
+        np.concatenate([x.position for x in blocks]),
+        np.concatenate([x.propensity for x in blocks]),
+        np.concatenate([x.shown_propensity for x in blocks]),
+        np.concatenate([x.explored for x in blocks]),
+    )
 
 
 def attractiveness(terms: PairTerms, appeal: F64, same_ethnicity_choice_d: float) -> F64:
@@ -127,6 +185,26 @@ def _no_choice_probability(
     return np.exp(log_none)
 
 
+def choice_level(
+    config: WorldConfig,
+    *,
+    group: I64,
+    position: I64,
+    attract_logit: F64,
+    n_intakes: int,
+) -> float:
+    """The booking intercept that makes the mean P(nobody) over the logged lists equal
+    ``no_choice_rate`` (the same lists always give the same level)."""
+    examine = position.astype(np.float64) ** -config.position_decay
+    listed = np.bincount(group, minlength=n_intakes) > 0
+
+    def booking_rate(level: float) -> float:
+        none = _no_choice_probability(group, examine, attract_logit, level, n_intakes)
+        return float(1 - none[listed].mean())
+
+    return solve_level(booking_rate, 1 - config.no_choice_rate)
+
+
 @dataclass(frozen=True)
 class Choices:
     """Which shown rows were booked, and the booking intercept that gave the target no-choice
@@ -155,12 +233,9 @@ def choose(
     listed = np.bincount(group, minlength=n_intakes) > 0
     if not listed.any():
         return Choices(np.zeros(len(group), dtype=bool), 0.0)
-
-    def booking_rate(level: float) -> float:
-        none = _no_choice_probability(group, examine, attract_logit, level, n_intakes)
-        return float(1 - none[listed].mean())
-
-    level = solve_level(booking_rate, 1 - config.no_choice_rate)
+    level = choice_level(
+        config, group=group, position=position, attract_logit=attract_logit, n_intakes=n_intakes
+    )
     p = examine * sigmoid(attract_logit + level)
     candidate = rng.random(len(group)) < p
     key = np.where(candidate, attract_logit + rng.gumbel(size=len(group)), -np.inf)
@@ -176,9 +251,13 @@ def choose(
 
 
 __all__ = [
+    "EXPLORE_POLICY",
+    "HEURISTIC_POLICY",
     "Choices",
+    "LoggedLists",
     "ShownLists",
     "attractiveness",
+    "choice_level",
     "choose",
     "logged_lists",
     "policy_score",

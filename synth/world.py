@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +30,13 @@ from synth.coefficients import (
 from synth.config import WorldConfig
 from synth.frames import typed_frame
 from synth.intakes import draw_intakes
-from synth.logging_policy import attractiveness, choose, logged_lists
+from synth.logging_policy import (
+    EXPLORE_POLICY,
+    HEURISTIC_POLICY,
+    attractiveness,
+    choose,
+    logged_lists,
+)
 from synth.outcomes import Outcomes, PairTerms
 from synth.therapists import draw_therapists
 from synth.traits import (
@@ -125,8 +132,10 @@ def interactions_frame(
     position: npt.NDArray[np.int64],
     chosen: B,
     result: Outcomes,
+    propensity: dict[str, npt.NDArray[Any]] | None = None,
 ) -> pd.DataFrame:
-    """The typed interactions table; outcome columns are filled on chosen rows only."""
+    """The typed interactions table; outcome columns are filled on chosen rows only.
+    ``propensity`` holds the logging policy's columns (propensity, shown_propensity, policy)."""
     n = len(shown)
     sessions = np.full(n, np.nan)
     dropped = np.full(n, np.nan)
@@ -147,6 +156,7 @@ def interactions_frame(
             "dropped_out": pd.array(dropped, dtype="Float64").astype("boolean"),
             "alliance": alliance,
             "reliable_improvement": pd.array(improved, dtype="Float64").astype("boolean"),
+            **(propensity or {}),
         },
     )
 
@@ -164,7 +174,8 @@ def generate_world(config: WorldConfig) -> SyntheticWorld:
     )
     draws = draw_therapist_units(config, rng["traits"], pool)
 
-    shown, position = logged_lists(config, rng["policy"], batch, pool, clients)
+    logged = logged_lists(config, rng["policy"], batch, pool, clients)
+    shown, position = logged.terms, logged.position
     attract = attractiveness(
         shown, draws.appeal[shown.pairs.therapist_idx], config.same_ethnicity_choice_d
     )
@@ -183,7 +194,17 @@ def generate_world(config: WorldConfig) -> SyntheticWorld:
     lg = outcomes.logits(booked, therapist_traits.take(booked.pairs.therapist_idx), coefficients)
     result = outcomes.draw_outcomes(rng["outcomes"], lg)
     interactions = interactions_frame(
-        batch, pool, shown, position=position, chosen=choices.chosen, result=result
+        batch,
+        pool,
+        shown,
+        position=position,
+        chosen=choices.chosen,
+        result=result,
+        propensity={
+            "propensity": logged.propensity,
+            "shown_propensity": logged.shown_propensity,
+            "policy": np.where(logged.explored, EXPLORE_POLICY, HEURISTIC_POLICY),
+        },
     )
     truth = WorldTruth(config, coefficients, therapist_traits, clients, cutoff)
     return SyntheticWorld(Dataset(therapists, intakes, interactions), truth)

@@ -37,7 +37,8 @@ from training.fairness import fairness_gate, offline_report
 from training.fit import FitReport, fit_boosters
 from training.labels import graded_label
 from training.matrices import logged_rows
-from training.registry import ARTIFACT, PromotionDecision, decide_promotion, promote
+from training.promotion import Evidence, promotion_gate
+from training.registry import ARTIFACT, PromotionDecision, promote
 from training.scorecard import Scorer, Truth, scorecard
 from training.splits import subset, time_split
 
@@ -58,6 +59,8 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
     fairness: FairnessReport | None = None
     """The model's offline fairness report on the held-out split."""
+    evidence: Evidence | None = None
+    """What the promotion gate compared (:mod:`training.promotion`)."""
 
 
 def load_truth(folder: Path) -> Truth | None:
@@ -179,7 +182,6 @@ def run_training(
     say("log")
     t0 = time.perf_counter()
     registry = tracking.configure(settings)
-    metric = headline_metric(result.scorecard)
     with mlflow.start_run() as run:
         mlflow.log_params(_flat_params(config))
         mlflow.log_param("engine", "local" if client is None else "dask")
@@ -207,11 +209,14 @@ def run_training(
                 registered_model_name=settings.model_name,
             )
         version = str(info.registered_model_version)
-        decision = decide_promotion(
+        # issue 8: the champion is re-scored on this run's held-out data (training.promotion)
+        result.evidence, decision = promotion_gate(
+            result.model,
+            dataset,
+            config,
+            settings,
             registry,
-            settings.model_name,
-            metric,
-            result.metrics.get(metric, float("nan")),
+            truth=truth,
             override=promote_override,
             fairness_ok=fairness_ok,
         )

@@ -1,0 +1,130 @@
+"""Evaluate models, ranked files, the rules baseline and the logging policy on one logged dataset.
+
+The glue behind ``matcher evaluate`` and the promotion gate: logged feedback (propensities from
+the log, or estimated with a caveat), candidates scored by the serving engine, an examination
+curve, the outcome model's q̂ for the doubly robust estimator, then every estimator per policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from features.dataset import Dataset
+from matcher.model import MatchModel
+from training.baselines import RuleBaseline
+from training.labels import LabelConfig
+from training.offpolicy.candidates import (
+    CandidateSet,
+    candidate_set,
+    logged_outcome,
+    outcome_prediction,
+)
+from training.offpolicy.doubly_robust import calibrate_outcome
+from training.offpolicy.feedback import LoggedFeedback
+from training.offpolicy.propensity_model import estimate_propensities
+from training.offpolicy.report import (
+    LOGGING,
+    OBSERVED,
+    OffPolicyReport,
+    OutcomeLookup,
+    PolicyEstimate,
+    estimate_lists,
+    examination,
+    observed,
+)
+from training.offpolicy.targets import TargetLists
+
+RULES = "rules"
+
+
+class OffPolicyContext:
+    """Everything the estimators share for one dataset: feedback, θ, q̂, candidates."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        outcome_model: MatchModel,
+        *,
+        labels: LabelConfig | None = None,
+        outcome_name: str | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.caveats: list[str] = []
+        feedback = LoggedFeedback.from_dataset(dataset, labels)
+        self.candidates = candidate_set(dataset, feedback, outcome_model)
+        feedback, caveat = estimate_propensities(feedback, self.candidates)
+        if caveat:
+            self.caveats.append(caveat)
+        self.feedback = feedback
+        self.theta, caveat = examination(feedback)
+        self.caveats.append(caveat)
+        raw = OutcomeLookup(
+            np.r_[self.candidates.group, feedback.group],
+            np.r_[self.candidates.therapist_ids, feedback.therapist_ids],
+            np.r_[
+                outcome_prediction(outcome_model, self.candidates.x),
+                logged_outcome(dataset, outcome_model),
+            ],
+        )
+        q_logged = raw(feedback.group, feedback.therapist_ids)
+        self.outcome = raw.scaled(calibrate_outcome(feedback, self.theta, q_logged))
+        self.caveats.append(
+            f"dr uses {outcome_name or outcome_model.version or 'the outcome model'} as q̂ "
+            "(benefit × engagement, scaled to the logged good-outcome rate)"
+        )
+
+    def lists_of(self, model: MatchModel, top_k: int) -> TargetLists:
+        """A model's top-k lists as the serving engine would order them."""
+        cands = candidate_set(self.dataset, self.feedback, model)
+        return cands.lists(cands.serving_score, top_k)
+
+    def rules_lists(self, top_k: int) -> TargetLists:
+        """The rules baseline's top-k lists."""
+        return self.candidates.lists(RuleBaseline().score(self.candidates.x), top_k)
+
+    def estimate(self, name: str, lists: TargetLists) -> list[PolicyEstimate]:
+        """Every estimator's value of ``lists``."""
+        return estimate_lists(name, self.feedback, lists, self.theta, self.outcome)
+
+    def logging(self) -> PolicyEstimate:
+        """The logging policy's observed rate."""
+        return PolicyEstimate.of(LOGGING, OBSERVED, observed(self.feedback))
+
+
+def evaluate_policies(
+    dataset: Dataset,
+    models: Mapping[str, MatchModel],
+    ranked: Mapping[str, pd.DataFrame] | None = None,
+    *,
+    top_k: int = 5,
+    labels: LabelConfig | None = None,
+) -> OffPolicyReport:
+    """Estimates of ``logging`` (observed), ``rules``, each model and each ranked file, by name.
+
+    The first model is the outcome model of the doubly robust estimator.
+    """
+    if not models:
+        raise ValueError("evaluate_policies needs at least one model (the outcome model)")
+    first = next(iter(models))
+    ctx = OffPolicyContext(dataset, models[first], labels=labels, outcome_name=first)
+    rows = [ctx.logging(), *ctx.estimate(RULES, ctx.rules_lists(top_k))]
+    for name, model in models.items():
+        rows += ctx.estimate(name, ctx.lists_of(model, top_k))
+    for name, frame in (ranked or {}).items():
+        rows += ctx.estimate(name, TargetLists.from_ranked(frame, ctx.feedback, top_k))
+    caveats = [*ctx.caveats, *_leak_caveats(dataset, models)]
+    return OffPolicyReport(rows, caveats, [float(t) for t in ctx.theta])
+
+
+def _leak_caveats(dataset: Dataset, models: Mapping[str, MatchModel]) -> list[str]:
+    del dataset, models
+    return [
+        "a model whose track records were fitted on these same outcomes is flattered: "
+        "evaluate on history logged after its training data"
+    ]
+
+
+__all__ = ["RULES", "CandidateSet", "OffPolicyContext", "evaluate_policies"]

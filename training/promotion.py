@@ -1,0 +1,307 @@
+"""Promotion on evidence: candidate and champion scored on the SAME held-out data (SPEC §7).
+
+The champion is re-scored on the candidate's held-out intakes, never compared by the number
+logged on its own run (which came from other data).
+
+Rule with a world truth: promote iff uplift_at_5(candidate) > uplift_at_5(champion), both
+computed on the held-out intakes with the truth.
+
+Rule without one: Δ = DR(candidate) − DR(champion), the doubly robust off-policy estimate of the
+difference in good-outcome rate per intake on the held-out logged lists, with a paired 95%
+interval over intakes. Promote iff Δ > 0 and the interval's lower bound > −margin (non-inferior
+by ``margin``, absolute rate): a candidate that is estimated better and, with 95% confidence, is
+not worse by more than the margin.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import mlflow
+import numpy as np
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from core.settings import Settings
+from features.dataset import Dataset
+from features.encoding import TherapistPool
+from matcher.model import MatchModel
+from training.config import TrainConfig
+from training.model_uris import load_model_uri
+from training.offpolicy.evaluate import OffPolicyContext
+from training.offpolicy.intervals import Estimate, mean_estimate
+from training.offpolicy.report import HEADLINE, dr_terms
+from training.registry import CHAMPION, PromotionDecision
+from training.scorecard import Truth, scorecard
+from training.splits import subset, time_split
+
+UPLIFT = "uplift_at_5"
+MARGIN = 0.01
+"""Default non-inferiority margin of the off-policy rule (absolute good-outcome rate)."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the gate saw and decided (logged to MLflow as ``gate.json``)."""
+
+    basis: str
+    """``uplift_at_5 (truth)`` or ``off-policy dr``."""
+    rule: str
+    candidate: float
+    champion: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    promote: bool
+    reason: str
+    outcome: dict[str, float] = field(default_factory=dict)
+    """Candidate's headline good-outcome estimate on the held-out logs: value, ci_low, ci_high."""
+    champion_version: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict."""
+        return asdict(self)
+
+    def metrics(self) -> dict[str, float]:
+        """Finite figures to log as MLflow metrics."""
+        figures = {
+            "gate_candidate": self.candidate,
+            "gate_champion": self.champion,
+            "gate_difference": self.difference,
+            "gate_ci_low": self.ci_low,
+            "gate_ci_high": self.ci_high,
+            **{f"ope_{HEADLINE}_{k}": v for k, v in self.outcome.items()},
+        }
+        return {k: float(v) for k, v in figures.items() if v is not None and np.isfinite(v)}
+
+
+def held_out(dataset: Dataset, config: TrainConfig) -> tuple[Dataset, Dataset]:
+    """The (train, held-out) split the training job used (same split function and seed)."""
+    train_ids, valid_ids = time_split(dataset, config.holdout_fraction, seed=config.seed)
+    return subset(dataset, train_ids), subset(dataset, valid_ids)
+
+
+def past_only(model: MatchModel, train: Dataset) -> MatchModel:
+    """A copy of ``model`` whose therapist track records come from ``train``'s outcomes only.
+
+    Track records are history, not learned parameters: scored on held-out intakes, both
+    candidate and champion must see the same past, and neither the held-out outcomes.
+    """
+    pipeline = copy.copy(model.pipeline)
+    pipeline.track_record_ = pipeline.fit_track_record(
+        train, TherapistPool.from_frame(train.therapists)
+    )
+    twin = copy.copy(model)
+    twin.pipeline = pipeline
+    return twin
+
+
+def _uplift(model: MatchModel, valid: Dataset, truth: Truth, config: TrainConfig) -> float:
+    table = scorecard(
+        {"m": model.score},
+        model.pipeline,
+        valid,
+        TherapistPool.from_frame(valid.therapists),
+        truth=truth,
+        top_k=(5,),
+        labels=config.labels,
+        max_truth_intakes=config.max_truth_intakes,
+        seed=config.seed,
+    )
+    return float(table.loc["m", UPLIFT])
+
+
+def _estimate_dict(est: Estimate) -> dict[str, float]:
+    return {"value": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high}
+
+
+def gather_evidence(
+    candidate: MatchModel,
+    champion: MatchModel | None,
+    dataset: Dataset,
+    config: TrainConfig,
+    *,
+    truth: Truth | None = None,
+    margin: float = MARGIN,
+    champion_version: str | None = None,
+) -> Evidence:
+    """Score candidate and (re-score) champion on the candidate's held-out split; apply the rule.
+
+    Both are scored with their own fitted pipeline and boosters, and with therapist track
+    records from the candidate's training split only (:func:`past_only`).
+    """
+    train, valid = held_out(dataset, config)
+    fair = past_only(candidate, train)
+    champion = past_only(champion, train) if champion is not None else None
+    ctx = OffPolicyContext(valid, fair, labels=config.labels, outcome_name="candidate")
+    k = 5
+    cand_terms = dr_terms(ctx.feedback, ctx.lists_of(fair, k), ctx.theta, ctx.outcome)
+    outcome = _estimate_dict(mean_estimate(cand_terms))
+    if truth is not None:
+        rule = f"promote iff {UPLIFT}(candidate) > {UPLIFT}(champion) on the same held-out intakes"
+        value = _uplift(fair, valid, truth, config)
+        if champion is None:
+            return Evidence(
+                f"{UPLIFT} (truth)",
+                rule,
+                value,
+                None,
+                None,
+                None,
+                None,
+                True,
+                "no champion yet",
+                outcome,
+                champion_version,
+            )
+        other = _uplift(champion, valid, truth, config)
+        better = value > other
+        verb = "beats" if better else "does not beat"
+        reason = (
+            f"{UPLIFT} {value:.4f} {verb} champion {champion_version or ''} re-scored on the "
+            f"same held-out data ({other:.4f})"
+        )
+        return Evidence(
+            f"{UPLIFT} (truth)",
+            rule,
+            value,
+            other,
+            value - other,
+            None,
+            None,
+            better,
+            reason,
+            outcome,
+            champion_version,
+        )
+    rule = (
+        f"promote iff Δ = {HEADLINE}(candidate) − {HEADLINE}(champion) > 0 and its 95% lower "
+        f"bound > −{margin:g} (good-outcome rate per intake, same held-out logs)"
+    )
+    basis = f"off-policy {HEADLINE}"
+    if champion is None:
+        return Evidence(
+            basis,
+            rule,
+            outcome["value"],
+            None,
+            None,
+            None,
+            None,
+            True,
+            "no champion yet",
+            outcome,
+            champion_version,
+        )
+    champ_terms = dr_terms(ctx.feedback, ctx.lists_of(champion, k), ctx.theta, ctx.outcome)
+    diff = mean_estimate(cand_terms - champ_terms)
+    champ_value = float(champ_terms.mean())
+    promote = diff.value > 0 and diff.ci_low > -margin
+    why = (
+        "estimated better and non-inferior"
+        if promote
+        else ("not estimated better" if diff.value <= 0 else f"lower bound below −{margin:g}")
+    )
+    reason = (
+        f"off-policy Δ good outcomes {diff.value:+.4f} (95% {diff.ci_low:+.4f} to "
+        f"{diff.ci_high:+.4f}) vs champion {champion_version or ''} re-scored on the same "
+        f"held-out logs: {why}"
+    )
+    return Evidence(
+        basis,
+        rule,
+        outcome["value"],
+        champ_value,
+        diff.value,
+        diff.ci_low,
+        diff.ci_high,
+        promote,
+        reason,
+        outcome,
+        champion_version,
+    )
+
+
+def load_champion(settings: Settings, client: MlflowClient) -> tuple[MatchModel | None, str | None]:
+    """The current ``@champion`` model and its ``name/version``; (None, None) without one."""
+    try:
+        mv = client.get_model_version_by_alias(settings.model_name, CHAMPION)
+    except MlflowException:
+        return None, None
+    version = f"{settings.model_name}/{mv.version}"
+    return load_model_uri(settings, f"models:/{version}"), version
+
+
+def promotion_gate(
+    candidate: MatchModel,
+    dataset: Dataset,
+    config: TrainConfig,
+    settings: Settings,
+    client: MlflowClient,
+    *,
+    truth: Truth | None,
+    override: bool | None,
+    fairness_ok: bool,
+    margin: float = MARGIN,
+) -> tuple[Evidence, PromotionDecision]:
+    """Gather the evidence, log it in the active MLflow run (metrics, ``gate.json``, rule and
+    decision tags) and decide; ``override`` forces the decision, a failed fairness gate blocks."""
+    champion, version = load_champion(settings, client)
+    evidence = gather_evidence(
+        candidate, champion, dataset, config, truth=truth, margin=margin, champion_version=version
+    )
+    value, other = evidence.candidate, evidence.champion
+    if override is True:
+        decision = PromotionDecision(True, "forced by --promote", evidence.basis, value, other)
+    elif override is False:
+        decision = PromotionDecision(
+            False, "disabled by --no-promote", evidence.basis, value, other
+        )
+    elif not fairness_ok:
+        decision = PromotionDecision(False, "fairness gate failed", evidence.basis, value, other)
+    else:
+        decision = PromotionDecision(
+            evidence.promote, evidence.reason, evidence.basis, value, other
+        )
+    mlflow.log_metrics(evidence.metrics())
+    mlflow.log_dict({**evidence.to_json(), "decision": decision.promoted}, "gate.json")
+    mlflow.set_tags({"gate_basis": evidence.basis, "gate_rule": evidence.rule[:4000]})
+    return evidence, decision
+
+
+def summary_lines(
+    evidence: Evidence | None, promoted: bool | None, reason: str, fairness: dict[str, int] | None
+) -> list[str]:
+    """The plain summary ``matcher train`` ends with."""
+    lines = []
+    if evidence is not None and evidence.outcome:
+        o = evidence.outcome
+        lines.append(
+            f"good outcomes per intake (off-policy {HEADLINE}, top-5, held-out logs): "
+            f"{o['value']:.3f} (95% {o['ci_low']:.3f}–{o['ci_high']:.3f})"
+        )
+    if evidence is not None and evidence.basis.endswith("(truth)"):
+        lines.append(f"{UPLIFT} on the world's truth: {evidence.candidate:.3f}")
+    if promoted is not None:
+        lines.append(f"decision: {'promoted' if promoted else 'not promoted'} — {reason}")
+    if evidence is not None:
+        lines.append(f"rule: {evidence.rule}")
+    if fairness is not None:
+        lines.append("fairness: " + ", ".join(f"{v} {k}" for k, v in fairness.items()))
+    lines.append("ndcg_at_k in the table rank logged clicks/bookings: a click metric, not outcomes")
+    return lines
+
+
+__all__ = [
+    "MARGIN",
+    "UPLIFT",
+    "Evidence",
+    "gather_evidence",
+    "held_out",
+    "load_champion",
+    "past_only",
+    "promotion_gate",
+    "summary_lines",
+]
