@@ -19,6 +19,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 """The Alembic script folder shipped inside the package."""
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Every engine is built with ``hide_parameters=True``: a failing statement's message then shows
+# the SQL but never its bound values (intake answers, client ids, free text).
 
 
 def normalize_url(url: str) -> URL:
@@ -44,6 +46,7 @@ def _sqlite_engine(url: URL) -> Engine:
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         pool_size=10,
         max_overflow=20,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")
@@ -73,7 +76,13 @@ class Database:
         if self.url.get_backend_name() == "sqlite":
             self.engine = _sqlite_engine(self.url)
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            self.engine = create_engine(
+                self.url,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=20,
+                hide_parameters=True,
+            )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
