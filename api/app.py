@@ -54,7 +54,7 @@ def create_app(
             yield
         finally:
             app.state.runtime = None
-            runtime.database.dispose()
+            runtime.close()
 
     app = FastAPI(
         title="Therapist matcher",

@@ -67,7 +67,7 @@ def run_app(app: FastAPI | str, host: str, port: int, *, workers: int = 1) -> No
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     from api.storage.database import check_database
 
-    check_database(settings.database)
+    check_database(settings.database).dispose()  # a bad database stops here, in one line
     if workers > 1:
         run_app("cli.serve:build_app", host, port, workers=workers)
         return

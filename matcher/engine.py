@@ -184,6 +184,11 @@ class Matcher:
         """Version of the model in use."""
         return self.model.version
 
+    @property
+    def stale_from(self) -> str | None:
+        """The folder of the fallback copy being served, when the configured URI did not resolve."""
+        return self.model.stale_from
+
     def with_therapists(self, therapists: pd.DataFrame) -> Matcher:
         """The same model over a new pool (the exposure totals carry over)."""
         return Matcher(self.model, therapists, self.config, self.crisis, exposure=self.exposure)

@@ -11,9 +11,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import ConfigError
+from core.errors import ConfigError, StorageError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 """The Alembic script folder shipped inside the package."""
@@ -39,7 +40,7 @@ def normalize_url(url: str) -> URL:
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    if url.database and url.database != ":memory:":
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
@@ -127,9 +128,60 @@ class Database:
             return False
         return True
 
+    def write_problem(self) -> str | None:
+        """Why a write would fail now (None when the database takes writes): a probe row is
+        written and rolled back."""
+        try:
+            with self.engine.connect() as connection, connection.begin() as transaction:
+                connection.execute(
+                    text("INSERT INTO serve_secrets (name, value) VALUES ('__probe__', '')")
+                )
+                transaction.rollback()
+        except DBAPIError as err:
+            return f"database not writable ({_cause(err)})"
+        except Exception as err:
+            return f"database not writable ({type(err).__name__})"
+        return None
+
+    def where(self) -> str:
+        """The database file (SQLite) or the URL without its password."""
+        if self.dialect == "sqlite":
+            return str(self.url.database)
+        return self.url.render_as_string(hide_password=True)
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _cause(err: DBAPIError) -> str:
+    """The driver's own message, first line (never the statement or its parameters)."""
+    text_ = str(err.orig).strip().splitlines()
+    return text_[0] if text_ else type(err.orig).__name__
+
+
+def check_database(url: str) -> Database:
+    """Open and migrate the database and read it once; a corrupt, unreadable or unreachable
+    database raises :class:`StorageError` naming the file (or URL) and the cause."""
+    database = Database(url)
+    try:
+        database.migrate()
+        with database.engine.connect() as connection:
+            if database.dialect == "sqlite":
+                verdict = connection.exec_driver_sql("PRAGMA quick_check(1)").scalar()
+                if verdict != "ok":
+                    raise StorageError(f"database {database.where()}: corrupt ({verdict})")
+            connection.execute(text("SELECT count(*) FROM therapists"))
+    except StorageError:
+        database.dispose()
+        raise
+    except DBAPIError as err:
+        database.dispose()
+        raise StorageError(f"database {database.where()}: {_cause(err)}") from None
+    except Exception as err:
+        database.dispose()
+        raise StorageError(f"database {database.where()}: {type(err).__name__}") from None
+    return database
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:
@@ -137,4 +189,4 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     return Database.open(url, migrate=migrate)
 
 
-__all__ = ["MIGRATIONS", "Database", "normalize_url", "open_database"]
+__all__ = ["MIGRATIONS", "Database", "check_database", "normalize_url", "open_database"]
