@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import ConfigError, StorageError
+
+log = logging.getLogger("api")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 """The Alembic script folder shipped inside the package."""
@@ -58,6 +61,8 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten with zeros, so an erased client leaves no bytes behind.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -142,6 +147,31 @@ class Database:
         except Exception as err:
             return f"database not writable ({type(err).__name__})"
         return None
+
+    def purge_deleted(self) -> None:
+        """Make deleted rows unrecoverable from the database files (after an erasure).
+
+        SQLite: rows are zeroed on delete (``secure_delete``); the checkpoint copies the WAL
+        into the main file and truncates the WAL, so no older page version survives there.
+        PostgreSQL: ``VACUUM`` of the erased tables marks the dead tuples' space free; the bytes
+        are overwritten as the space is reused (base backups and WAL archives are the
+        operator's to expire).
+        """
+        if self.dialect == "sqlite":
+            raw = self.engine.raw_connection()
+            try:  # the driver connection runs outside any transaction (isolation_level None)
+                driver: Any = raw.driver_connection
+                busy = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                raw.close()
+            if busy is not None and busy[0]:
+                log.warning(
+                    "WAL checkpoint after an erasure was blocked by a reader; retried "
+                    "at the next erasure or by SQLite's automatic checkpoint"
+                )
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM intakes, impressions, events, audit_log")
 
     def where(self) -> str:
         """The database file (SQLite) or the URL without its password."""
