@@ -173,7 +173,9 @@ def intake_bodies(intakes: pd.DataFrame, top_k: int) -> list[bytes]:
     return bodies
 
 
-def prepare_home(home: Path, model_dir: Path, therapists: pd.DataFrame) -> str:
+def prepare_home(
+    home: Path, model_dir: Path, therapists: pd.DataFrame, scopes: tuple[str, ...] = ("matches",)
+) -> str:
     """Create the service database in ``home``, load the pool, and return a new API key."""
     from api import create_api_key, open_database
     from api.storage import upsert_therapists
@@ -183,7 +185,7 @@ def prepare_home(home: Path, model_dir: Path, therapists: pd.DataFrame) -> str:
         with db.session() as session:
             upsert_therapists(session, therapists)
             session.commit()
-            return create_api_key(session, "bench", ["matches"])
+            return create_api_key(session, "bench", list(scopes))
     finally:
         db.dispose()
 
@@ -305,6 +307,8 @@ class LoadResult:
     """What one load run saw, client side."""
 
     latencies_ms: list[float] = field(default_factory=list)
+    started: list[float] = field(default_factory=list)
+    """``time.perf_counter()`` at each request's start (same order as ``latencies_ms``)."""
     statuses: dict[int, int] = field(default_factory=dict)
     transport_errors: int = 0
     seconds: float = 0.0
@@ -353,6 +357,7 @@ def drive(base: str, key: str, bodies: list[bytes], requests: int, concurrency: 
                 elapsed = (time.perf_counter() - start) * 1000
                 with lock:
                     result.latencies_ms.append(elapsed)
+                    result.started.append(start)
                     code = response.status_code
                     result.statuses[code] = result.statuses.get(code, 0) + 1
 
@@ -415,6 +420,59 @@ def over_http(
     return row
 
 
+def reload_under_load(model_dir: Path, therapists: int, concurrency: int) -> None:
+    """Reload the model of a ``therapists``-strong pool while ``concurrency`` clients match:
+    how long the reload took and the longest request that overlapped it, against the longest
+    and p99 of the requests that did not (SPEC §6: no request delayed by more than 1 s)."""
+    import httpx
+
+    pool, intakes = regional_world(therapists, 50, 2000)
+    bodies = intake_bodies(intakes, top_k=10)
+    with tempfile.TemporaryDirectory(prefix="matcher-bench-reload-") as tmp:
+        home = Path(tmp)
+        key = prepare_home(home, model_dir, pool, ("admin",))
+        with Server(home, model_dir) as server:
+            drive(server.base, key, bodies, WARMUP_PER_CLIENT * concurrency, concurrency)
+            window: list[float] = []
+            status: list[int] = []
+
+            def reload() -> None:
+                time.sleep(2.0)  # let the load reach a steady state first (not a sync)
+                window.append(time.perf_counter())
+                response = httpx.post(
+                    f"{server.base}/v1/model/reload",
+                    headers={"Authorization": f"Bearer {key}"},
+                    timeout=600.0,
+                    trust_env=False,
+                )
+                window.append(time.perf_counter())
+                status.append(response.status_code)
+
+            trigger = threading.Thread(target=reload)
+            trigger.start()
+            result = drive(server.base, key, bodies, 3000, concurrency)
+            trigger.join()
+    start, end = window
+    during = [
+        ms
+        for ms, t in zip(result.latencies_ms, result.started, strict=True)
+        if t < end and t + ms / 1000 > start
+    ]
+    outside = [
+        ms
+        for ms, t in zip(result.latencies_ms, result.started, strict=True)
+        if not (t < end and t + ms / 1000 > start)
+    ]
+    print(
+        f"\nreload of a {therapists:,}-therapist pool under {concurrency} clients: "
+        f"status {status[0]}, took {end - start:.2f} s; requests overlapping it {len(during)}, "
+        f"max {max(during, default=float('nan')):.0f} ms; others {len(outside)}, "
+        f"p99 {np.percentile(outside, 99):.0f} ms, max {max(outside):.0f} ms; "
+        f"non-2xx {result.non_2xx}, transport errors {result.transport_errors}; "
+        f"delay added ≈ {max(during, default=0.0) - max(outside):.0f} ms (target ≤ 1000)"
+    )
+
+
 HTTP_HEADER = (
     "regions  workers  requests  conc  p50 ms   p95 ms   p99 ms     req/s  non-2xx  transport  "
     "server ms  cpu ms/req  cpu cores"
@@ -434,6 +492,14 @@ def main() -> None:
         default=[1],
         help="Server processes per HTTP run (several: `matcher serve --workers N`).",
     )
+    parser.add_argument(
+        "--reload",
+        type=int,
+        default=0,
+        metavar="THERAPISTS",
+        help="Also reload the model of a pool this large under load (e.g. 50000).",
+    )
+    parser.add_argument("--reload-only", action="store_true", help="Run only the reload bench.")
     parser.add_argument("--serve-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_child:
@@ -445,6 +511,10 @@ def main() -> None:
         f"model: outcome booster {model.outcome.current_iteration()} rounds, "
         f"phase one keeps {300} candidates per intake"
     )
+    if args.reload_only and args.reload:
+        with tempfile.TemporaryDirectory(prefix="matcher-bench-model-") as tmp:
+            reload_under_load(model.save(Path(tmp) / "model"), args.reload, args.concurrency)
+        return
     cpu = {regions: in_process(model, regions, args.requests) for regions in (50, 1)}
     cores = os.cpu_count() or 1
     if not args.http:
@@ -463,6 +533,8 @@ def main() -> None:
                 row = over_http(model_dir, regions, args.http_requests, args.concurrency, workers)
                 target = 0.8 * cores / cpu[regions]
                 print(f"{row}  (target 0.8 × {cores} cores / in-process cpu = {target:.0f} req/s)")
+        if args.reload:
+            reload_under_load(model_dir, args.reload, args.concurrency)
 
 
 if __name__ == "__main__":

@@ -175,6 +175,10 @@ class Matcher:
         self._names = self.pool.frame["display_name"].astype(str).to_numpy()
         self._index = CandidateIndex(self.pool)
         """Therapists by licensed region and age group (built once per pool)."""
+        # Therapist-side feature tables (bio embeddings, track-record alignment) are built here,
+        # with the engine, not by the first request that needs them.
+        pipeline = self.model.pipeline
+        pipeline._pool_tables(self.pool, pipeline.track_record_)
         self.exposure = exposure if exposure is not None else ExposureLedger()
         """Running exposure totals (updated only while ``exposure_mitigation`` > 0)."""
         self._slots = (
