@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.engine_port import EngineLoader
 from api.errors import install_error_handlers
+from api.logsafe import install_scrubbing
 from api.metrics import Metrics
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.ratelimit import RateLimiter
@@ -39,6 +40,7 @@ def create_app(
     unready (``/readyz`` 503, matches 503) until ``POST /v1/model/reload`` succeeds.
     """
     settings = settings or get_settings()
+    install_scrubbing()
     metrics = Metrics()
     limiter = RateLimiter(settings.rate_limit_per_minute)
 
@@ -52,7 +54,7 @@ def create_app(
             yield
         finally:
             app.state.runtime = None
-            runtime.database.dispose()
+            runtime.close()
 
     app = FastAPI(
         title="Therapist matcher",

@@ -24,6 +24,11 @@ class MatchEngine(Protocol):
         """The version of the model it scores with (logged with every impression)."""
         ...
 
+    @property
+    def stale_from(self) -> str | None:
+        """Where a fallback copy of the model was loaded from (None: the configured URI)."""
+        ...
+
     def match(self, intake: Rows, *, top_k: int = 10, explain: bool = False) -> MatchResult:
         """Rank the pool for one intake: a one-row typed frame or a one-record list."""
         ...

@@ -17,6 +17,7 @@ import pandas as pd
 
 from api.engine_port import EngineLoader, MatchEngine
 from api.storage.types import utcnow
+from core.errors import ModelFormatError, ModelNotFoundError
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,11 @@ class LoadedEngine:
     version: str
     loaded_at: datetime
     uri: str
+
+    @property
+    def stale_from(self) -> str | None:
+        """The fallback copy's folder when the configured URI did not resolve at load time."""
+        return self.engine.stale_from
 
 
 class PoolWriter:
@@ -63,6 +69,7 @@ class EngineState:
         self._loaded: LoadedEngine | None = None
         self._lock = threading.Lock()
         self._on_change = on_change
+        self._problem: str | None = None
 
     @property
     def current(self) -> LoadedEngine | None:
@@ -79,17 +86,50 @@ class EngineState:
         """Whether a loader was configured."""
         return self._loader is not None
 
-    def load(self, pool_source: Callable[[], pd.DataFrame]) -> LoadedEngine:
-        """(Re)load the model over a freshly read pool; on any error the old engine stays."""
+    @property
+    def problem(self) -> str | None:
+        """Why the configured URI did not give a usable model at the last (re)load (None after a
+        success; transient failures such as an unreachable registry are not recorded here)."""
+        return self._problem
+
+    def load(
+        self, pool_source: Callable[[], pd.DataFrame], *, reload: bool = False
+    ) -> LoadedEngine:
+        """(Re)load the model over a freshly read pool; on any error the old engine stays.
+
+        A reload (``reload=True``) must resolve the configured URI itself: a loader that could
+        only fall back to a local copy raises :class:`ModelNotFoundError` and nothing changes.
+        """
         if self._loader is None:
             raise RuntimeError("no engine loader configured")
         with self._lock:
-            pool = pool_source()
-            engine = self._loader(pool)
+            try:
+                pool = pool_source()
+                engine = self._loader(pool)
+                if reload and engine.stale_from is not None:
+                    raise ModelNotFoundError(
+                        f"{self._uri} cannot be resolved (only the local copy "
+                        f"{engine.stale_from} is available)"
+                    )
+            except (ModelNotFoundError, ModelFormatError) as err:
+                self._problem = str(err)
+                raise
             loaded = LoadedEngine(engine, engine.model_version, utcnow(), self._uri)
-            self._pool, self._loaded = pool, loaded
+            self._pool, self._loaded, self._problem = pool, loaded, None
         self._changed(loaded)
         return loaded
+
+    def replace_pool(self, pool_source: Callable[[], pd.DataFrame]) -> None:
+        """Serve the pool as stored now (e.g. after another process changed it): the new engine
+        is built while requests keep using the old one, then swapped in. The pool is read under
+        the writers' lock, so it includes every change this process has committed."""
+        with self._lock:
+            pool = pool_source()
+            loaded = self._loaded
+            if loaded is not None:
+                engine = loaded.engine.with_therapists(pool)
+                loaded = replace(loaded, engine=engine, version=engine.model_version)
+            self._pool, self._loaded = pool, loaded
 
     @contextmanager
     def pool_writer(self) -> Iterator[PoolWriter]:

@@ -27,7 +27,9 @@ def route_label(scope: Scope) -> str:
 class RequestContextMiddleware:
     """Gives each request an id (``X-Request-ID``), then logs and counts it.
 
-    The access log line holds only request id, key name, route template, status and latency.
+    The access log line (JSON under ``matcher serve``, :mod:`api.logsafe`) holds only request
+    id, key name, method, route template, status and latency: never bodies, query values or the
+    raw path (which holds ids).
     """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
@@ -61,12 +63,18 @@ class RequestContextMiddleware:
             route = route_label(scope)
             self.metrics.observe_request(scope["method"], route, status, elapsed)
             access_log.info(
-                "request_id=%s key=%s route=%s status=%d latency_ms=%.1f",
-                request_id,
-                state.get("key_name", "-"),
-                f"{scope['method']} {route}",
+                "%s %s %d",
+                scope["method"],
+                route,
                 status,
-                elapsed * 1000,
+                extra={
+                    "request_id": request_id,
+                    "key": state.get("key_name"),
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "latency_ms": round(elapsed * 1000, 2),
+                },
             )
 
 

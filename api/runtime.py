@@ -1,9 +1,11 @@
-"""Everything a running app holds: settings, database, served engine, limiter, metrics."""
+"""Everything a running app holds: settings, database, served engine, limiter, metrics — and the
+thread that keeps this process in step with the others sharing the database."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -13,11 +15,16 @@ from api.engine_port import EngineLoader
 from api.engine_state import EngineState
 from api.metrics import Metrics
 from api.ratelimit import RateLimiter
-from api.storage.database import Database
+from api.storage.audit import audit_secret
+from api.storage.changes import Topic, bump, counters
+from api.storage.database import Database, check_database
 from api.storage.therapists import load_pool
 from core.settings import Settings
 
 log = logging.getLogger("api")
+
+WRITABLE_TTL_S = 5.0
+"""How long a writability probe's answer is reused by /readyz (a probe takes the write lock)."""
 
 
 @dataclass
@@ -34,11 +41,81 @@ class Runtime:
         default_factory=lambda: threading.BoundedSemaphore(2)
     )
     """Bounds how many CPU-bound matches run at once (``Settings.match_concurrency``)."""
+    audit_key: bytes = b""
+    """The installation's key for hashing client ids in the audit trail."""
+    _seen: dict[str, int] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _sync: threading.Thread | None = None
+    _writable: tuple[float, str | None] = (-1e18, None)
 
     def read_pool(self) -> pd.DataFrame:
         """The active therapists as stored (a typed frame)."""
         with self.database.session() as session:
             return load_pool(session)
+
+    def announce(self, topic: Topic) -> None:
+        """Tell the other processes that ``topic`` changed here (e.g. a model reload)."""
+        with self.database.session() as session:
+            before = self._seen.get(topic.value)
+            bump(session, topic)
+            after = counters(session)[topic.value]
+            session.commit()
+        if before == after - 1:  # nobody else changed it meanwhile: no need to apply our own
+            self._seen[topic.value] = after
+
+    def not_writable(self) -> str | None:
+        """Why the database refuses writes (None when it takes them), probed at most every
+        WRITABLE_TTL_S seconds."""
+        stamp, reason = self._writable
+        now = time.monotonic()
+        if now - stamp < WRITABLE_TTL_S:
+            return reason
+        reason = self.database.write_problem()
+        self._writable = (now, reason)
+        return reason
+
+    # -- staying in step with the other processes -------------------------------------------
+
+    def sync_once(self) -> list[str]:
+        """Apply every change another process made since the last call; returns the topics."""
+        with self.database.session() as session:
+            now = counters(session)
+        moved = [t for t, n in now.items() if self._seen.get(t) != n]
+        self._seen = now
+        if Topic.THERAPISTS in moved:
+            self.engines.replace_pool(self.read_pool)
+        if Topic.KEYS in moved:
+            self.keys.forget()
+        if Topic.MODEL in moved and self.engines.can_load:
+            try:
+                loaded = self.engines.load(self.read_pool, reload=True)
+            except Exception as err:
+                log.warning("model change announced but not loadable here: %s", err)
+            else:
+                log.info("model %s loaded (announced by another process)", loaded.version)
+        return moved
+
+    def start_sync(self) -> None:
+        """Poll the change counters every ``settings.sync_interval`` seconds in a daemon
+        thread (one primary-key read of three rows per poll)."""
+        self.sync_once()
+
+        def loop() -> None:
+            while not self._stop.wait(self.settings.sync_interval):
+                try:
+                    self.sync_once()
+                except Exception as err:
+                    log.warning("sync with the database failed: %s", type(err).__name__)
+
+        self._sync = threading.Thread(target=loop, name="matcher-sync", daemon=True)
+        self._sync.start()
+
+    def close(self) -> None:
+        """Stop syncing and close the database."""
+        self._stop.set()
+        if self._sync is not None:
+            self._sync.join(timeout=10)
+        self.database.dispose()
 
 
 def start_runtime(
@@ -46,12 +123,15 @@ def start_runtime(
 ) -> Runtime:
     """Open and migrate the database, read the pool and load the engine once.
 
-    A failing loader does not stop the service: it starts unready (``/readyz`` 503) and a later
-    ``POST /v1/model/reload`` can load the model.
+    A database that cannot be opened stops startup (:class:`core.errors.StorageError`, one line
+    naming the file and the cause). A failing loader does not: the service starts unready
+    (``/readyz`` 503 with the reason) and a later ``POST /v1/model/reload`` can load the model.
     """
-    database = Database.open(settings.database)
+    database = check_database(settings.database)
     with database.session() as session:
+        seen = counters(session)  # read before the pool: a later change is never missed
         pool = load_pool(session)
+        secret = audit_secret(session)
     engines = EngineState(
         loader,
         settings.model_uri,
@@ -66,17 +146,27 @@ def start_runtime(
         limiter,
         metrics,
         threading.BoundedSemaphore(settings.match_concurrency),
+        audit_key=secret,
+        _seen=seen,
     )
     metrics.set_model(None)
     if loader is None:
         log.warning("no engine loader configured: serving without a model")
-        return runtime
-    try:
-        loaded = engines.load(runtime.read_pool)
-    except Exception as err:
-        log.warning("model not loaded (%s: %s); /readyz stays 503", type(err).__name__, err)
     else:
-        log.info("serving model %s over %d therapists", loaded.version, len(engines.pool))
+        try:
+            loaded = engines.load(runtime.read_pool)
+        except Exception as err:
+            log.warning("model not loaded (%s: %s); /readyz stays 503", type(err).__name__, err)
+        else:
+            stale = "" if loaded.stale_from is None else f" (stale, from {loaded.stale_from})"
+            log.info(
+                "model %s loaded from %s over %d therapists%s",
+                loaded.version,
+                loaded.uri,
+                len(engines.pool),
+                stale,
+            )
+    runtime.start_sync()
     return runtime
 
 

@@ -89,7 +89,7 @@ def percentiles(ms: list[float]) -> str:
     return f"p50 {p[0]:6.2f}  p95 {p[1]:6.2f}  p99 {p[2]:6.2f} ms"
 
 
-def in_process(model: MatchModel, n_regions: int, requests: int) -> None:
+def in_process(model: MatchModel, n_regions: int, requests: int) -> float:
     """Latency of ``Matcher.match`` on one-row intakes."""
     therapists, intakes = regional_world(20_000, n_regions, requests)
     matcher = Matcher(model, therapists)
@@ -101,11 +101,13 @@ def in_process(model: MatchModel, n_regions: int, requests: int) -> None:
     for t in timers:
         t.seconds = 0.0
     latencies, eligible = [], []
+    cpu_start = time.process_time()
     for k in range(requests):
         start = time.perf_counter()
         result = matcher.match(intakes.iloc[[k]], top_k=10)
         latencies.append((time.perf_counter() - start) * 1000)
         eligible.append(result.eligible)
+    cpu = (time.process_time() - cpu_start) / requests
     total = sum(latencies) / 1000
     inside = sum(t.seconds for t in timers)
     for t in timers:
@@ -113,8 +115,9 @@ def in_process(model: MatchModel, n_regions: int, requests: int) -> None:
     print(
         f"20,000 therapists / {n_regions:>2} region(s): {percentiles(latencies)}  "
         f"eligible/request median {int(np.median(eligible)):,}  "
-        f"outside predict {100 * (total - inside) / total:4.1f}%"
+        f"outside predict {100 * (total - inside) / total:4.1f}%  cpu {1000 * cpu:.2f} ms/match"
     )
+    return cpu
 
 
 def bench_settings(home: Path, model_dir: Path) -> Any:
@@ -166,7 +169,9 @@ def intake_bodies(intakes: pd.DataFrame, top_k: int) -> list[bytes]:
     return bodies
 
 
-def prepare_home(home: Path, model_dir: Path, therapists: pd.DataFrame) -> str:
+def prepare_home(
+    home: Path, model_dir: Path, therapists: pd.DataFrame, scopes: tuple[str, ...] = ("matches",)
+) -> str:
     """Create the service database in ``home``, load the pool, and return a new API key."""
     from api import create_api_key, open_database
     from api.storage import upsert_therapists
@@ -176,7 +181,7 @@ def prepare_home(home: Path, model_dir: Path, therapists: pd.DataFrame) -> str:
         with db.session() as session:
             upsert_therapists(session, therapists)
             session.commit()
-            return create_api_key(session, "bench", ["matches"])
+            return create_api_key(session, "bench", list(scopes))
     finally:
         db.dispose()
 
@@ -184,24 +189,37 @@ def prepare_home(home: Path, model_dir: Path, therapists: pd.DataFrame) -> str:
 class Server:
     """A uvicorn server in a child process, stopped (SIGTERM, then SIGKILL) on exit."""
 
-    def __init__(self, home: Path, model_dir: Path) -> None:
+    def __init__(self, home: Path, model_dir: Path, workers: int = 1) -> None:
         self.home = home
         self.model_dir = model_dir
+        self.workers = workers
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.log_path = home / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
-        args = [sys.executable, str(Path(__file__).resolve()), "--serve-child"]
-        args += [str(self.home), str(self.model_dir), str(self.port)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self.workers > 1:  # exactly `matcher serve --workers N`, configured by environment
+            args = [sys.executable, "-m", "cli", "serve", "--host", HOST, "--port", str(self.port)]
+            args += ["--workers", str(self.workers)]
+            env |= {
+                "MATCHER_HOME": str(self.home),
+                "MATCHER_MODEL_URI": str(self.model_dir),
+                "MATCHER_RATE_LIMIT_PER_MINUTE": str(BENCH_RATE_LIMIT),
+                "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+            }
+            env.pop("MATCHER_DATABASE_URL", None)
+        else:
+            args = [sys.executable, str(Path(__file__).resolve()), "--serve-child"]
+            args += [str(self.home), str(self.model_dir), str(self.port)]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 args,
                 cwd=self.home,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=env,
             )
         try:
             self.wait_ready()
@@ -239,12 +257,17 @@ class Server:
     def cpu_seconds(self) -> float:
         """CPU time (user + system, all threads) the server process has used; NaN off Linux."""
         assert self.proc is not None
-        try:
-            stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
-        except OSError:
-            return float("nan")
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                if pid == self.proc.pid:
+                    return float("nan")
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self) -> None:
         """Stop the server process started by this object."""
@@ -258,11 +281,30 @@ class Server:
             self.proc.wait(timeout=30)
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (the worker processes of ``--workers``)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 @dataclass
 class LoadResult:
     """What one load run saw, client side."""
 
     latencies_ms: list[float] = field(default_factory=list)
+    started: list[float] = field(default_factory=list)
+    """``time.perf_counter()`` at each request's start (same order as ``latencies_ms``)."""
     statuses: dict[int, int] = field(default_factory=dict)
     transport_errors: int = 0
     seconds: float = 0.0
@@ -311,6 +353,7 @@ def drive(base: str, key: str, bodies: list[bytes], requests: int, concurrency: 
                 elapsed = (time.perf_counter() - start) * 1000
                 with lock:
                     result.latencies_ms.append(elapsed)
+                    result.started.append(start)
                     code = response.status_code
                     result.statuses[code] = result.statuses.get(code, 0) + 1
 
@@ -342,14 +385,16 @@ def server_totals(base: str) -> tuple[float, float]:
     return totals["sum"], totals["count"]
 
 
-def over_http(model_dir: Path, n_regions: int, requests: int, concurrency: int) -> str:
+def over_http(
+    model_dir: Path, n_regions: int, requests: int, concurrency: int, workers: int = 1
+) -> str:
     """One table row: latency of ``POST /v1/matches`` over uvicorn on a 20,000 pool."""
     therapists, intakes = regional_world(20_000, n_regions, requests)
     bodies = intake_bodies(intakes, top_k=10)
     with tempfile.TemporaryDirectory(prefix="matcher-bench-") as tmp:
         home = Path(tmp)
         key = prepare_home(home, model_dir, therapists)
-        with Server(home, model_dir) as server:
+        with Server(home, model_dir, workers) as server:
             drive(server.base, key, bodies, WARMUP_PER_CLIENT * concurrency, concurrency)
             before, cpu_before = server_totals(server.base), server.cpu_seconds()
             result = drive(server.base, key, bodies, requests, concurrency)
@@ -360,7 +405,8 @@ def over_http(model_dir: Path, n_regions: int, requests: int, concurrency: int) 
     server_mean = 1000 * (after[0] - before[0]) / served if served else float("nan")
     other = {c: n for c, n in sorted(result.statuses.items()) if not 200 <= c < 300}
     row = (
-        f"{n_regions:>7}  {requests:>8,}  {concurrency:>4}  {p[0]:7.2f}  {p[1]:7.2f}  {p[2]:7.2f}"
+        f"{n_regions:>7}  {workers:>7}  {requests:>8,}  {concurrency:>4}"
+        f"  {p[0]:7.2f}  {p[1]:7.2f}  {p[2]:7.2f}"
         f"  {requests / result.seconds:8.1f}  {result.non_2xx:7}  {result.transport_errors:9}"
         f"  {server_mean:9.2f}  {1000 * (cpu_after - cpu_before) / requests:10.2f}"
         f"  {(cpu_after - cpu_before) / result.seconds:9.2f}"
@@ -370,8 +416,61 @@ def over_http(model_dir: Path, n_regions: int, requests: int, concurrency: int) 
     return row
 
 
+def reload_under_load(model_dir: Path, therapists: int, concurrency: int) -> None:
+    """Reload the model of a ``therapists``-strong pool while ``concurrency`` clients match:
+    how long the reload took and the longest request that overlapped it, against the longest
+    and p99 of the requests that did not (SPEC §6: no request delayed by more than 1 s)."""
+    import httpx
+
+    pool, intakes = regional_world(therapists, 50, 2000)
+    bodies = intake_bodies(intakes, top_k=10)
+    with tempfile.TemporaryDirectory(prefix="matcher-bench-reload-") as tmp:
+        home = Path(tmp)
+        key = prepare_home(home, model_dir, pool, ("admin",))
+        with Server(home, model_dir) as server:
+            drive(server.base, key, bodies, WARMUP_PER_CLIENT * concurrency, concurrency)
+            window: list[float] = []
+            status: list[int] = []
+
+            def reload() -> None:
+                time.sleep(2.0)  # let the load reach a steady state first (not a sync)
+                window.append(time.perf_counter())
+                response = httpx.post(
+                    f"{server.base}/v1/model/reload",
+                    headers={"Authorization": f"Bearer {key}"},
+                    timeout=600.0,
+                    trust_env=False,
+                )
+                window.append(time.perf_counter())
+                status.append(response.status_code)
+
+            trigger = threading.Thread(target=reload)
+            trigger.start()
+            result = drive(server.base, key, bodies, 3000, concurrency)
+            trigger.join()
+    start, end = window
+    during = [
+        ms
+        for ms, t in zip(result.latencies_ms, result.started, strict=True)
+        if t < end and t + ms / 1000 > start
+    ]
+    outside = [
+        ms
+        for ms, t in zip(result.latencies_ms, result.started, strict=True)
+        if not (t < end and t + ms / 1000 > start)
+    ]
+    print(
+        f"\nreload of a {therapists:,}-therapist pool under {concurrency} clients: "
+        f"status {status[0]}, took {end - start:.2f} s; requests overlapping it {len(during)}, "
+        f"max {max(during, default=float('nan')):.0f} ms; others {len(outside)}, "
+        f"p99 {np.percentile(outside, 99):.0f} ms, max {max(outside):.0f} ms; "
+        f"non-2xx {result.non_2xx}, transport errors {result.transport_errors}; "
+        f"delay added ≈ {max(during, default=0.0) - max(outside):.0f} ms (target ≤ 1000)"
+    )
+
+
 HTTP_HEADER = (
-    "regions  requests  conc  p50 ms   p95 ms   p99 ms     req/s  non-2xx  transport  "
+    "regions  workers  requests  conc  p50 ms   p95 ms   p99 ms     req/s  non-2xx  transport  "
     "server ms  cpu ms/req  cpu cores"
 )
 
@@ -382,6 +481,21 @@ def main() -> None:
     parser.add_argument("--http", action="store_true", help="Also measure over uvicorn.")
     parser.add_argument("--http-requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="Server processes per HTTP run (several: `matcher serve --workers N`).",
+    )
+    parser.add_argument(
+        "--reload",
+        type=int,
+        default=0,
+        metavar="THERAPISTS",
+        help="Also reload the model of a pool this large under load (e.g. 50000).",
+    )
+    parser.add_argument("--reload-only", action="store_true", help="Run only the reload bench.")
     parser.add_argument("--serve-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_child:
@@ -393,8 +507,12 @@ def main() -> None:
         f"model: outcome booster {model.outcome.current_iteration()} rounds, "
         f"phase one keeps {300} candidates per intake"
     )
-    for regions in (50, 1):
-        in_process(model, regions, args.requests)
+    if args.reload_only and args.reload:
+        with tempfile.TemporaryDirectory(prefix="matcher-bench-model-") as tmp:
+            reload_under_load(model.save(Path(tmp) / "model"), args.reload, args.concurrency)
+        return
+    cpu = {regions: in_process(model, regions, args.requests) for regions in (50, 1)}
+    cores = os.cpu_count() or 1
     if not args.http:
         return
     with tempfile.TemporaryDirectory(prefix="matcher-bench-model-") as tmp:
@@ -406,8 +524,13 @@ def main() -> None:
             "cpu = the server process's CPU time per request and in cores used"
         )
         print(HTTP_HEADER)
-        for regions in (50, 1):
-            print(over_http(model_dir, regions, args.http_requests, args.concurrency), flush=True)
+        for workers in args.workers:
+            for regions in (50, 1):
+                row = over_http(model_dir, regions, args.http_requests, args.concurrency, workers)
+                target = 0.8 * cores / cpu[regions]
+                print(f"{row}  (target 0.8 × {cores} cores / in-process cpu = {target:.0f} req/s)")
+        if args.reload:
+            reload_under_load(model_dir, args.reload, args.concurrency)
 
 
 if __name__ == "__main__":

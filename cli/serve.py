@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import pandas as pd
+    from fastapi import FastAPI
 
     from core.settings import Settings
     from matcher.engine import Matcher
@@ -43,26 +44,64 @@ def ensure_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def build_app() -> FastAPI:
+    """The service as ``matcher serve`` runs it, from the environment's settings (the factory
+    each ``--workers`` process calls)."""
+    from api import create_app
+    from core.settings import get_settings
+
+    settings = get_settings()
+    return create_app(settings, engine_loader=_engine_loader(settings))
+
+
+def run_app(app: FastAPI | str, host: str, port: int, *, workers: int = 1) -> None:
+    """Run ``app`` (or, for several workers, the import string of an app factory) under
+    uvicorn with the scrubbing JSON log configuration and uvicorn's raw-path access log off."""
     import uvicorn
 
+    from api.logsafe import server_log_config
+
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        workers=workers if isinstance(app, str) else None,
+        factory=isinstance(app, str),
+        access_log=False,
+        log_config=server_log_config("info"),
+        timeout_graceful_shutdown=30,
+    )
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    from api.storage.database import check_database
+
+    check_database(settings.database).dispose()  # a bad database stops here, in one line
+    if workers > 1:
+        run_app("cli.serve:build_app", host, port, workers=workers)
+        return
     from api import create_app
 
-    app = create_app(settings, engine_loader=_engine_loader(settings))
-    # uvicorn's access log prints raw paths (client ids): the service logs its own safe lines.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    run_app(create_app(settings, engine_loader=_engine_loader(settings)), host, port)
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (MATCHER_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (MATCHER_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Server processes on one port (MATCHER_WORKERS).")
+    ] = None,
 ) -> None:
-    """Run the HTTP service (OpenAPI docs at /docs)."""
+    """Run the HTTP service (OpenAPI docs at /docs).
+
+    With ``--workers N`` N processes share the port and the database; changes made through any
+    of them reach the others within ``MATCHER_SYNC_INTERVAL`` seconds (docs/deployment.md).
+    """
     from core.settings import get_settings
 
     settings = get_settings()
-    _serve(settings, host or settings.host, port or settings.port)
+    _serve(settings, host or settings.host, port or settings.port, workers or settings.workers)
 
 
 @app.command()

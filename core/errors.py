@@ -66,6 +66,10 @@ class ConfigError(MatcherError):
     """A configuration file or option is invalid."""
 
 
+class StorageError(MatcherError):
+    """The service database cannot be opened or used (corrupt, unreadable, not writable)."""
+
+
 class UnknownColumnsWarning(UserWarning):
     """A table has columns the contract does not know; they are ignored."""
 
@@ -79,6 +83,7 @@ __all__ = [
     "ModelNotFoundError",
     "NotFittedError",
     "Problem",
+    "StorageError",
     "UnknownColumnsWarning",
     "UnknownTherapistError",
 ]

@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # Production serving (issue 10): processes, cross-process sync, write batching.
+    workers: int = Field(default=1, ge=1, le=64, description="Server processes (--workers).")
+    sync_interval: float = Field(
+        default=0.25,
+        gt=0,
+        le=60,
+        description="Seconds between two polls of the database's change counters: the bound "
+        "on how stale another process's therapist, key or model change can be here.",
+    )
+
     @property
     def database(self) -> str:
         """The database URL in force."""

@@ -21,6 +21,9 @@ _HASHER = HashingVectorizer(
     n_features=2**13, alternate_sign=False, norm=None, stop_words="english", ngram_range=(1, 1)
 )
 
+SMALL_BATCH = 16
+"""Up to this many texts, :meth:`TextEmbedder.transform` skips the sparse matrix product."""
+
 
 @dataclass
 class TextEmbedder:
@@ -48,8 +51,18 @@ class TextEmbedder:
         out = np.zeros((len(texts), self.components_.shape[0]), dtype=np.float32)
         filled = [i for i, t in enumerate(texts) if t]
         if filled:
-            counts = _HASHER.transform([texts[i] for i in filled]).multiply(self.idf_).tocsr()
-            vecs = np.asarray(counts @ self.components_.T, dtype=np.float32)
+            counts = _HASHER.transform([texts[i] for i in filled])
+            if len(filled) <= SMALL_BATCH:
+                # A request's few texts: gather the touched SVD columns directly (the sparse
+                # product's setup costs ~100× the arithmetic at this size).
+                weight = counts.data.astype(np.float32) * self.idf_[counts.indices]
+                terms = self.components_[:, counts.indices].T * weight[:, None]
+                row = np.repeat(np.arange(len(filled)), np.diff(counts.indptr))
+                vecs = np.zeros((len(filled), self.components_.shape[0]), dtype=np.float32)
+                np.add.at(vecs, row, terms)
+            else:
+                weighted = counts.multiply(self.idf_).tocsr()
+                vecs = np.asarray(weighted @ self.components_.T, dtype=np.float32)
             norms = np.linalg.norm(vecs, axis=1, keepdims=True)
             out[filled] = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
         return out

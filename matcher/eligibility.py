@@ -109,22 +109,84 @@ def failing_constraint(
     return first
 
 
-def filter_pairs(batch: IntakeBatch, pool: TherapistPool, pairs: Pairs) -> Eligibility:
-    """Apply the funnel to given candidate pairs."""
+def filter_pairs(
+    batch: IntakeBatch, pool: TherapistPool, pairs: Pairs, *, start: int = 0
+) -> Eligibility:
+    """Apply the funnel to given candidate pairs (from constraint number ``start`` on)."""
     n = len(batch)
     excluded = np.zeros((n, len(CHECKS)), dtype=np.int64)
     candidates = np.bincount(pairs.intake_idx, minlength=n)
     for k, check in enumerate(CHECKS.values()):
+        if k < start:
+            continue
         ok = check(batch, pool, pairs)
         excluded[:, k] = np.bincount(pairs.intake_idx[~ok], minlength=n)
         pairs = pairs.take(ok)
     return Eligibility(pairs, candidates, excluded)
 
 
+class CandidateIndex:
+    """The pool indexed by its two most selective leading constraints: licensed region and age
+    group served. Built once per pool (serving keeps it), so a request touches only the
+    therapists licensed where the client is: its cost follows the region's size, not the pool's.
+
+    ``members[r]`` holds the (sorted) therapist rows licensed in region code ``r``;
+    ``serves[a]`` whether each therapist serves age-group code ``a``.
+    """
+
+    def __init__(self, pool: TherapistPool) -> None:
+        self.pool = pool
+        self.size = len(pool)
+        width = len(pool.regions_vocab)
+        licensed = bitset.members(pool.regions, width) if width else np.zeros((len(pool), 0), bool)
+        rows, codes = np.nonzero(licensed)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(width + 1))
+        therapists = rows[order].astype(np.int64)
+        self.members = [therapists[bounds[r] : bounds[r + 1]] for r in range(width)]
+        shifts = np.arange(8, dtype=np.uint64)  # age-group codes (4 today)
+        self.serves = ((pool.age_groups[None, :] >> shifts[:, None]) & np.uint64(1)) == 1
+        self._empty = np.zeros(0, dtype=np.int64)
+
+    def _licensed(self, region: int, country: int) -> npt.NDArray[np.int64]:
+        here = self.members[region] if region >= 0 else self._empty
+        wide = self.members[country] if country >= 0 and country != region else self._empty
+        return here if not len(wide) else np.union1d(here, wide)
+
+    def eligible(self, batch: IntakeBatch) -> Eligibility:
+        """The funnel for every intake of ``batch``, counting as :func:`eligible_pairs` does."""
+        n = len(batch)
+        per_intake: list[npt.NDArray[np.int64]] = []
+        excluded = np.zeros((n, len(CHECKS)), dtype=np.int64)
+        for i in range(n):  # per intake, never per pair: each step is an array operation
+            licensed = self._licensed(int(batch.region[i]), int(batch.country[i]))
+            age = int(batch.age_group[i])
+            served = licensed[self.serves[age][licensed]] if age >= 0 else self._empty
+            excluded[i, 0] = self.size - len(licensed)
+            excluded[i, 1] = len(licensed) - len(served)
+            per_intake.append(served)
+        sizes = np.fromiter((len(t) for t in per_intake), np.int64, n)
+        pairs = Pairs(
+            np.repeat(np.arange(n, dtype=np.int64), sizes),
+            np.concatenate(per_intake) if per_intake else self._empty,
+        )
+        rest = filter_pairs(batch, self.pool, pairs, start=2)
+        excluded[:, 2:] = rest.excluded[:, 2:]
+        return Eligibility(rest.pairs, np.full(n, self.size, dtype=np.int64), excluded)
+
+
 def eligible_pairs(
-    batch: IntakeBatch, pool: TherapistPool, *, max_block_pairs: int = 4_000_000
+    batch: IntakeBatch,
+    pool: TherapistPool,
+    *,
+    max_block_pairs: int = 4_000_000,
+    index: CandidateIndex | None = None,
 ) -> Eligibility:
-    """Every intake against the whole pool, in blocks of intakes to bound memory."""
+    """Every intake against the whole pool — through ``index`` when one is given (same result,
+    cost proportional to the candidates in each intake's region), else in blocks of intakes
+    over the full cross product to bound memory."""
+    if index is not None:
+        return index.eligible(batch)
     n, m = len(batch), len(pool)
     block = max(1, max_block_pairs // max(m, 1))
     parts: list[Eligibility] = []
@@ -152,4 +214,11 @@ def eligible_pairs(
     )
 
 
-__all__ = ["CHECKS", "Eligibility", "eligible_pairs", "failing_constraint", "filter_pairs"]
+__all__ = [
+    "CHECKS",
+    "CandidateIndex",
+    "Eligibility",
+    "eligible_pairs",
+    "failing_constraint",
+    "filter_pairs",
+]

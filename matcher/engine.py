@@ -22,8 +22,8 @@ from features.pipeline import FEATURE_NAMES
 from features.vocab import Format
 from matcher.allocation import allocate
 from matcher.crisis import CrisisDirectory, default_directory
-from matcher.eligibility import Eligibility, eligible_pairs
-from matcher.explanations import reasons
+from matcher.eligibility import CandidateIndex, Eligibility, eligible_pairs
+from matcher.explanations import reasons_batch
 from matcher.fairness.exposure import position_weight
 from matcher.fairness.mitigation import exposure_adjusted
 from matcher.model import MatchModel
@@ -154,6 +154,12 @@ class Matcher:
         self.crisis = crisis or default_directory()
         self.pool = TherapistPool.from_frame(therapists)
         self._names = self.pool.frame["display_name"].astype(str).to_numpy()
+        self._index = CandidateIndex(self.pool)
+        """Therapists by licensed region and age group (built once per pool)."""
+        # Therapist-side feature tables (bio embeddings, track-record alignment) are built here,
+        # with the engine, not by the first request that needs them.
+        pipeline = self.model.pipeline
+        pipeline._pool_tables(self.pool, pipeline.track_record_)
         self.exposure = exposure if exposure is not None else ExposureLedger()
         """Running exposure totals (updated only while ``exposure_mitigation`` > 0)."""
         self._slots = (
@@ -165,13 +171,18 @@ class Matcher:
         """Version of the model in use."""
         return self.model.version
 
+    @property
+    def stale_from(self) -> str | None:
+        """The folder of the fallback copy being served, when the configured URI did not resolve."""
+        return self.model.stale_from
+
     def with_therapists(self, therapists: pd.DataFrame) -> Matcher:
         """The same model over a new pool (the exposure totals carry over)."""
         return Matcher(self.model, therapists, self.config, self.crisis, exposure=self.exposure)
 
     def score_batch(self, batch: IntakeBatch, routes: Triage) -> tuple[Eligibility, Scored]:
         """Eligibility for non-crisis intakes, then phased scoring of the eligible pairs."""
-        elig = eligible_pairs(batch, self.pool)
+        elig = eligible_pairs(batch, self.pool, index=self._index)
         pairs = elig.pairs.take(routes.route[elig.pairs.intake_idx] != Route.CRISIS)
         text = self.model.pipeline.text_.transform(batch.free_text)
         x = self.model.pipeline.transform(batch, self.pool, pairs, intake_text=text)
@@ -214,34 +225,69 @@ class Matcher:
                 pair_slot=self._slots[pairs.therapist_idx],
                 merit=scored.score,
             )
-        contrib = self.model.contributions(scored.x[rows]) if len(rows) else np.zeros((0, 0))
-        by_intake: dict[int, list[Match]] = {}
-        for n, r in enumerate(rows):
-            i, j = int(scored.pairs.intake_idx[r]), int(scored.pairs.therapist_idx[r])
-            by_intake.setdefault(i, []).append(
-                Match(
-                    therapist_id=str(self.pool.ids[j]),
-                    rank=int(rank[r]) + 1,
-                    score=round(float(scored.adjusted[r]), 6),
-                    display_name=str(self._names[j]),
-                    predicted_benefit=round(float(scored.score[r]), 6),
-                    reasons=reasons(batch, self.pool, i, j, x=scored.x[r], contrib=contrib[n]),
-                    contributions=dict(
-                        zip(
-                            FEATURE_NAMES, map(float, contrib[n][: len(FEATURE_NAMES)]), strict=True
-                        )
-                    )
-                    | {"bias": float(contrib[n][-1])}
-                    if explain
-                    else None,
-                    features=dict(zip(FEATURE_NAMES, map(_finite, scored.x[r]), strict=True)),
-                )
-            )
+        by_intake = self.build_matches(batch, scored, rows, rank, explain=explain)
         advice = self._suggestions(batch, routes, elig)
         return [
             self._result(batch, routes, elig, i, by_intake.get(i, []), advice=advice.get(i, []))
             for i in range(len(batch))
         ]
+
+    def build_matches(
+        self,
+        batch: IntakeBatch,
+        scored: Scored,
+        rows: npt.NDArray[np.int64],
+        rank: npt.NDArray[np.int64],
+        *,
+        explain: bool,
+    ) -> dict[int, list[Match]]:
+        """The shown pairs ``rows`` (ordered) as :class:`Match` lists by intake position.
+
+        Everything is computed over all rows at once (ids, names, scores, feature values,
+        contributions, reasons); the loop only assembles the result objects.
+        """
+        pairs = scored.pairs
+        x = scored.x[rows]
+        contrib = self.model.contributions(x) if len(rows) else np.zeros((0, 0))
+        intake_idx, therapist_idx = pairs.intake_idx[rows], pairs.therapist_idx[rows]
+        texts = reasons_batch(batch, self.pool, intake_idx, therapist_idx, x=x, contrib=contrib)
+        features = np.where(np.isfinite(x), x, np.nan).astype(np.float64).tolist()
+        names = list(FEATURE_NAMES)
+        explained = (
+            [
+                dict(zip(names, c[: len(names)], strict=True)) | {"bias": c[-1]}
+                for c in contrib.astype(np.float64).tolist()
+            ]
+            if explain
+            else [None] * len(rows)
+        )
+        columns = zip(
+            intake_idx.tolist(),
+            self.pool.ids[therapist_idx].tolist(),
+            self._names[therapist_idx].tolist(),
+            (rank[rows] + 1).tolist(),
+            np.round(scored.adjusted[rows], 6).tolist(),
+            np.round(scored.score[rows], 6).tolist(),
+            texts,
+            explained,
+            features,
+            strict=True,
+        )
+        by_intake: dict[int, list[Match]] = {}
+        for i, tid, name, position, score, benefit, why, contributions, values in columns:
+            by_intake.setdefault(i, []).append(
+                Match(
+                    therapist_id=str(tid),
+                    rank=position,
+                    score=score,
+                    display_name=name,
+                    predicted_benefit=benefit,
+                    reasons=why,
+                    contributions=contributions,
+                    features=dict(zip(names, values, strict=True)),
+                )
+            )
+        return by_intake
 
     def match(self, intake: Rows, *, top_k: int = 10, explain: bool = False) -> MatchResult:
         """Match one intake (a one-row typed intakes frame, or a one-record list)."""
@@ -347,10 +393,6 @@ class Matcher:
             total_score=round(sum(a.score or 0.0 for a in placed), 6),
             placed=len(placed),
         )
-
-
-def _finite(v: np.float32) -> float:
-    return float(v) if np.isfinite(v) else float("nan")
 
 
 __all__ = ["ExposureLedger", "Matcher", "Scored"]

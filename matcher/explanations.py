@@ -201,4 +201,43 @@ def reasons(
     return out
 
 
-__all__ = ["LANGUAGE_NAMES", "REASONS", "reasons"]
+_MAKERS = [REASONS.get(name) for name in FEATURE_NAMES]
+
+
+def reasons_batch(
+    batch: IntakeBatch,
+    pool: TherapistPool,
+    intake_idx: npt.NDArray[np.int64],
+    therapist_idx: npt.NDArray[np.int64],
+    *,
+    x: npt.NDArray[np.float32],
+    contrib: npt.NDArray[np.float64],
+    limit: int = 4,
+) -> list[list[str]]:
+    """:func:`reasons` for many pairs at once: one sort of every row's contributions, then only
+    the phrase makers of each pair's strongest positive features run (at most a few per pair)."""
+    n_features = len(FEATURE_NAMES)
+    c = contrib[:, :n_features]
+    order = np.argsort(-c, axis=1, kind="stable")
+    ranked = np.take_along_axis(c, order, axis=1)
+    positive = (ranked > 0).sum(axis=1).tolist()
+    order_list = order.tolist()
+    values = x.astype(np.float64).tolist()
+    out: list[list[str]] = []
+    for row, (i, j) in enumerate(zip(intake_idx.tolist(), therapist_idx.tolist(), strict=True)):
+        found: list[str] = []
+        for k in order_list[row][: positive[row]]:
+            if len(found) >= limit:
+                break
+            maker = _MAKERS[k]
+            text = maker(batch, pool, i, j, values[row][k]) if maker else None
+            if text and text not in found:
+                found.append(text)
+        if not found:
+            fallback = _specialty(batch, pool, i, j, 0.0) or _availability(batch, pool, i, j, 0.0)
+            found = [fallback] if fallback else []
+        out.append(found)
+    return out
+
+
+__all__ = ["LANGUAGE_NAMES", "REASONS", "reasons", "reasons_batch"]

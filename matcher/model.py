@@ -68,6 +68,8 @@ class MatchModel:
     prefilter: Prefilter | None = None
     version: str = "local"
     metadata: dict[str, Any] = field(default_factory=dict)
+    stale_from: str | None = None
+    """Set when this is a fallback copy (its folder) because the configured URI did not resolve."""
 
     @property
     def feature_names(self) -> list[str]:

@@ -6,9 +6,14 @@ tracking server still serves the last good model.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import shutil
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +24,8 @@ from mlflow.tracking import MlflowClient
 from core.errors import ModelFormatError, ModelNotFoundError
 from core.settings import Settings
 from matcher.model import MatchModel
+
+log = logging.getLogger("training.registry")
 
 CHAMPION = "champion"
 ARTIFACT = "match_model"
@@ -97,49 +104,134 @@ def promote(client: MlflowClient, name: str, version: str) -> None:
     client.set_registered_model_alias(name, CHAMPION, version)
 
 
-def _cache_model(model_dir: Path, cache: Path, version: str) -> None:
+def _lock_file(cache: Path) -> Path:
+    return cache.with_name(cache.name + ".lock")
+
+
+@contextmanager
+def _cache_lock(cache: Path) -> Iterator[None]:
+    """An exclusive lock on the cache folder's neighbourhood (processes of one host share it)."""
     cache.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=cache.parent, prefix=".staging-"))
-    shutil.copytree(model_dir, staging / "model")
-    (staging / "model" / "served.json").write_text(json.dumps({"version": version}))
-    old = cache.with_name(cache.name + ".old")
-    if cache.exists():
-        cache.rename(old)
-    (staging / "model").rename(cache)
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(old, ignore_errors=True)
+    with _lock_file(cache).open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def load_served_model(settings: Settings) -> MatchModel:
+def _leftovers(cache: Path) -> list[Path]:
+    """Staging and retired folders a crash may have left (only ever touched under the lock)."""
+    return sorted(cache.parent.glob(f".{cache.name}.staging-*")) + sorted(
+        cache.parent.glob(f".{cache.name}.old-*"), key=lambda p: p.stat().st_mtime
+    )
+
+
+def repair_cache(cache: Path) -> None:
+    """Finish or undo a cache update a crash interrupted; call with the lock held.
+
+    The update is: copy into ``.served-model.staging-*``, rename the cache to
+    ``.served-model.old-*``, rename staging to the cache, delete the old. A crash after the
+    second step leaves no cache but an old one: it is put back. Every other leftover is deleted.
+    """
+    olds = sorted(cache.parent.glob(f".{cache.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if not cache.exists() and olds and (olds[-1] / "served.json").exists():
+        olds[-1].rename(cache)
+    for path in _leftovers(cache):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _cache_model(model_dir: Path, cache: Path, version: str, uri: str) -> None:
+    """Replace the local copy with ``model_dir`` (crash-safe, see :func:`repair_cache`)."""
+    with _cache_lock(cache):
+        repair_cache(cache)
+        token = uuid.uuid4().hex[:8]
+        staging = cache.with_name(f".{cache.name}.staging-{token}")
+        try:
+            shutil.copytree(model_dir, staging)
+            (staging / "served.json").write_text(json.dumps({"version": version, "uri": uri}))
+            old = cache.with_name(f".{cache.name}.old-{token}")
+            if cache.exists():
+                cache.rename(old)
+            staging.rename(cache)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _local_copy(cache: Path, uri: str) -> MatchModel | None:
+    """The cached copy of ``uri`` (None when there is none, or it was cached for another URI)."""
+    with _cache_lock(cache):
+        repair_cache(cache)
+        if not (cache / "model.json").exists() or not (cache / "served.json").exists():
+            return None
+        served = json.loads((cache / "served.json").read_text())
+        if served.get("uri", uri) != uri:
+            return None
+        model = MatchModel.load(cache)
+    model.version = str(served["version"])
+    model.stale_from = str(cache)
+    return model
+
+
+def _require_tracking_store(tracking: str) -> None:
+    """Serving reads the registry; it must never create an empty one (a moved store would be
+    silently replaced). A SQLite or folder store that does not exist is an error."""
+    path: Path | None = None
+    if tracking.startswith("sqlite:///"):
+        path = Path(tracking.removeprefix("sqlite:///"))
+    elif tracking.startswith("file:"):
+        path = Path(tracking.removeprefix("file://").removeprefix("file:"))
+    elif "://" not in tracking:
+        path = Path(tracking)
+    if path is not None and not path.exists():
+        raise ModelNotFoundError(f"tracking store {path} does not exist")
+
+
+def load_served_model(settings: Settings, *, allow_fallback: bool = True) -> MatchModel:
     """Load the model named by ``settings.model_uri``; fall back to the local copy.
 
     ``models:/name@alias`` and ``models:/name/version`` resolve through the registry; a plain
-    folder path is loaded directly. Raises ModelNotFoundError when neither works.
+    folder path is loaded directly. When the registry cannot give the model, the local copy
+    cached for the same URI is returned with ``stale_from`` set (unless ``allow_fallback`` is
+    False). Raises ModelNotFoundError when neither works. Never creates a tracking store.
     """
     uri = settings.model_uri
     cache = settings.model_cache
     if Path(uri).is_dir():
         return MatchModel.load(uri)
     try:
-        mlflow.set_tracking_uri(settings.tracking)
-        mlflow.set_registry_uri(settings.tracking)
+        _require_tracking_store(settings.tracking)
         client = MlflowClient(settings.tracking, settings.tracking)
         version = _resolve_version(client, uri)
         with tempfile.TemporaryDirectory() as tmp:
-            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
+            local = Path(
+                mlflow.artifacts.download_artifacts(
+                    artifact_uri=uri,
+                    dst_path=tmp,
+                    tracking_uri=settings.tracking,
+                    registry_uri=settings.tracking,
+                )
+            )
             model_dir = local / "artifacts" / ARTIFACT
             model = MatchModel.load(model_dir)
             model.version = version
-            _cache_model(model_dir, cache, version)
+            try:
+                _cache_model(model_dir, cache, version, uri)
+            except OSError as err:
+                log.warning("could not refresh the local model copy %s: %s", cache, err)
+        log.info("model %s resolved from %s", version, uri)
         return model
-    except (MlflowException, OSError, ModelFormatError) as exc:
-        if (cache / "model.json").exists():
-            model = MatchModel.load(cache)
-            model.version = json.loads((cache / "served.json").read_text())["version"]
-            return model
+    except (MlflowException, OSError, ModelFormatError, ModelNotFoundError) as exc:
+        cause = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        copy = _local_copy(cache, uri) if allow_fallback else None
+        if copy is not None:
+            log.warning("%s cannot be resolved (%s); serving the local copy %s", uri, cause, cache)
+            return copy
         raise ModelNotFoundError(
-            f"no model at {uri} ({type(exc).__name__}) and no local copy in {cache}; "
-            "train one with `matcher train --data DIR`"
+            f"no model at {uri} ({cause})"
+            + (f" and no local copy of it in {cache}" if allow_fallback else "")
+            + "; train one with `matcher train --data DIR`"
         ) from exc
 
 
@@ -162,4 +254,5 @@ __all__ = [
     "decide_promotion",
     "load_served_model",
     "promote",
+    "repair_cache",
 ]

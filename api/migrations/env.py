@@ -41,7 +41,7 @@ def run_migrations_online() -> None:
         url = get_settings().database
     from api.storage.database import normalize_url
 
-    engine = create_engine(normalize_url(url))
+    engine = create_engine(normalize_url(url), hide_parameters=True)
     with engine.begin() as conn:
         _run(conn)
     engine.dispose()

@@ -15,6 +15,7 @@
 | `GET /v1/reports/fairness` | reports | 200 HTML/JSON | 404 none yet, 406 |
 | `GET /v1/model` | any key | 200 | |
 | `POST /v1/model/reload` | admin | 200 | 409 no usable model, 503 other failure |
+| `GET /v1/audit?limit&before` | admin | 200 page, newest first | |
 | `GET /healthz`, `/readyz`, `/metrics` | none | 200 | 503 (readyz) |
 
 `admin` implies every scope.
@@ -22,7 +23,7 @@
 
 from fastapi import APIRouter
 
-from api.routers import clients, events, health, matches, model, reports, therapists
+from api.routers import audit, clients, events, health, matches, model, reports, therapists
 
 ROUTERS: tuple[APIRouter, ...] = (
     matches.router,
@@ -31,6 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     clients.router,
     reports.router,
     model.router,
+    audit.router,
     health.router,
 )
 

@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from api.runtime import Runtime
 from api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -18,6 +19,29 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
+def readiness_problems(runtime: Runtime) -> list[str]:
+    """Every reason this process should not receive traffic (empty: ready)."""
+    reasons = []
+    loaded = runtime.engines.current
+    problem = runtime.engines.problem
+    if loaded is None:
+        reasons.append("no model loaded" + (f": {problem}" if problem else ""))
+    else:
+        if problem:
+            reasons.append(
+                f"configured model cannot be resolved ({problem}); still serving {loaded.version}"
+            )
+        if loaded.stale_from is not None:
+            reasons.append(f"model {loaded.version} is stale, from {loaded.stale_from}")
+    if not runtime.database.ping():
+        reasons.append("database unavailable")
+    else:
+        writable = runtime.not_writable()
+        if writable:
+            reasons.append(writable)
+    return reasons
+
+
 @router.get(
     "/readyz",
     summary="Readiness",
@@ -25,17 +49,14 @@ def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "Not ready."}},
 )
 async def readyz(request: Request) -> JSONResponse:
-    """200 when a model is loaded and the database answers; 503 (with reasons) otherwise."""
+    """200 when the configured model is loaded (not a stale fallback copy) and the database
+    answers and takes writes; 503 with every reason otherwise."""
     runtime = getattr(request.app.state, "runtime", None)
     if runtime is None:
         body = Readiness(status="not_ready", reasons=["starting"])
         return JSONResponse(status_code=503, content=body.model_dump())
-    reasons = []
+    reasons = await run_in_threadpool(readiness_problems, runtime)
     loaded = runtime.engines.current
-    if loaded is None:
-        reasons.append("no model loaded")
-    if not await run_in_threadpool(runtime.database.ping):
-        reasons.append("database unavailable")
     body = Readiness(
         status="not_ready" if reasons else "ready",
         model_version=None if loaded is None else loaded.version,

@@ -17,6 +17,7 @@ from api.schemas import (
     MatchResponse,
     SuggestionOut,
 )
+from api.storage.audit import Action, client_hash, record_access
 from api.storage.match_log import Answer, Impression, save_impressions, save_intakes
 from matcher.results import AllocationResult, MatchResult, Suggestion
 
@@ -127,6 +128,15 @@ def create_match(
         ],
         clients,
     )
+    record_access(
+        session,
+        key_name=_key.name,
+        action=Action.MATCH,
+        route="/v1/matches",
+        status=200,
+        request_id=request_id,
+        intakes=[(result.intake_id, client_hash(runtime.audit_key, clients.get(result.intake_id)))],
+    )
     session.commit()
     runtime.metrics.match_status.labels(result.status.value).inc()
     return match_response(result, request_id, explain=body.explain)
@@ -165,6 +175,15 @@ def allocate(
             if a.therapist_id is not None
         ],
         clients,
+    )
+    record_access(
+        session,
+        key_name=_key.name,
+        action=Action.ALLOCATE,
+        route="/v1/matches/allocate",
+        status=200,
+        request_id=request_id,
+        intakes=[(i, client_hash(runtime.audit_key, c)) for i, c in clients.items()],
     )
     session.commit()
     return allocation_response(result, request_id)

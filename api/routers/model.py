@@ -12,6 +12,7 @@ from api.engine_state import LoadedEngine
 from api.routers.common import AUTHENTICATED, CONFLICT
 from api.runtime import Runtime
 from api.schemas import ModelInfo, ReloadResult
+from api.storage.changes import Topic
 from core.errors import ModelFormatError, ModelNotFoundError
 
 router = APIRouter(tags=["model"], responses=AUTHENTICATED)
@@ -25,7 +26,16 @@ def _info(runtime: Runtime, loaded: LoadedEngine | None) -> dict[str, object]:
         "loaded_at": None if loaded is None else loaded.loaded_at,
         "uri": runtime.settings.model_uri if loaded is None else loaded.uri,
         "therapists": len(runtime.engines.pool),
+        "freshness": freshness(loaded),
+        "problem": runtime.engines.problem,
     }
+
+
+def freshness(loaded: LoadedEngine | None) -> str | None:
+    """``current``, or ``stale, from <folder>`` when a fallback copy is served (None: no model)."""
+    if loaded is None:
+        return None
+    return "current" if loaded.stale_from is None else f"stale, from {loaded.stale_from}"
 
 
 @router.get("/v1/model", summary="The served model")
@@ -45,9 +55,12 @@ async def reload_model(_key: AdminKey, runtime: RuntimeDep) -> ReloadResult:
             status_code=409, detail="this server was started without a model loader"
         )
     try:
-        loaded = await run_in_threadpool(runtime.engines.load, runtime.read_pool)
+        loaded = await run_in_threadpool(
+            lambda: runtime.engines.load(runtime.read_pool, reload=True)
+        )
     except (ModelNotFoundError, ModelFormatError) as err:
         runtime.metrics.reloads.labels("failed").inc()
+        log.warning("model reload failed, still serving the previous model: %s", err)
         raise HTTPException(
             status_code=409, detail=f"reload failed, still serving the previous model: {err}"
         ) from None
@@ -59,7 +72,14 @@ async def reload_model(_key: AdminKey, runtime: RuntimeDep) -> ReloadResult:
             detail=f"reload failed ({type(err).__name__}), still serving the previous model",
         ) from None
     runtime.metrics.reloads.labels("ok").inc()
-    log.info("reloaded model %s", loaded.version)
+    log.info(
+        "reloaded model %s from %s over %d therapists (was %s)",
+        loaded.version,
+        loaded.uri,
+        len(runtime.engines.pool),
+        None if previous is None else previous.version,
+    )
+    runtime.announce(Topic.MODEL)
     return ReloadResult.model_validate(
         {
             **_info(runtime, loaded),
@@ -68,4 +88,4 @@ async def reload_model(_key: AdminKey, runtime: RuntimeDep) -> ReloadResult:
     )
 
 
-__all__ = ["router"]
+__all__ = ["freshness", "router"]

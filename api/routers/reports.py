@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import FileResponse
 
-from api.deps import ReportsKey, SettingsDep
+from api.deps import ReportsKey, RequestIdDep, SessionDep, SettingsDep
 from api.routers.common import AUTHENTICATED, NOT_FOUND
 from api.schemas import ErrorMessage
+from api.storage.audit import Action, record_access
 
 router = APIRouter(tags=["reports"], responses=AUTHENTICATED)
 
@@ -72,6 +73,8 @@ def negotiate(accept: str | None) -> Literal["html", "json"] | None:
 def fairness_report(
     _key: ReportsKey,
     settings: SettingsDep,
+    session: SessionDep,
+    request_id: RequestIdDep,
     accept: Annotated[str | None, Header()] = None,
     format: Annotated[
         Literal["html", "json"] | None, Query(description="Overrides the Accept header.")
@@ -90,6 +93,15 @@ def fairness_report(
             detail=f"no fairness report ({path.name}) yet: generate one with "
             "`matcher fairness-report`",
         )
+    record_access(
+        session,
+        key_name=_key.name,
+        action=Action.REPORT,
+        route="/v1/reports/fairness",
+        status=200,
+        request_id=request_id,
+    )
+    session.commit()
     return FileResponse(path, media_type=MEDIA[kind])
 
 

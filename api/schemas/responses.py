@@ -135,6 +135,14 @@ class ModelInfo(BaseModel):
     loaded_at: datetime | None
     uri: str
     therapists: int
+    freshness: str | None = Field(
+        default=None,
+        description="`current`, or `stale, from <folder>` when the configured URI did not "
+        "resolve and a local copy is served.",
+    )
+    problem: str | None = Field(
+        default=None, description="Why the last load or reload of the configured URI failed."
+    )
 
 
 class ReloadResult(ModelInfo):

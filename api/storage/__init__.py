@@ -1,5 +1,7 @@
 """Storage of the service: SQLAlchemy models, repositories, migrations runner, export."""
 
+from api.storage.audit import Action, AuditRow, audit_page, client_hash, record_access
+from api.storage.changes import ChangeRow, Topic, bump, counters
 from api.storage.clients import Erased, erase_client
 from api.storage.database import Database, normalize_url, open_database
 from api.storage.events import Event, EventType, Recorded, record_event
@@ -25,9 +27,12 @@ from api.storage.therapists import (
 )
 
 __all__ = [
+    "Action",
     "Answer",
     "ApiKeyRow",
+    "AuditRow",
     "Base",
+    "ChangeRow",
     "Database",
     "Erased",
     "Event",
@@ -39,6 +44,11 @@ __all__ = [
     "KeyRecord",
     "Recorded",
     "TherapistRow",
+    "Topic",
+    "audit_page",
+    "bump",
+    "client_hash",
+    "counters",
     "delete_therapists",
     "erase_client",
     "export_database",
@@ -52,6 +62,7 @@ __all__ = [
     "load_pool",
     "normalize_url",
     "open_database",
+    "record_access",
     "record_event",
     "revoke_key",
     "save_impressions",

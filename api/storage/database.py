@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,14 +12,19 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import ConfigError
+from core.errors import ConfigError, StorageError
+
+log = logging.getLogger("api")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 """The Alembic script folder shipped inside the package."""
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Every engine is built with ``hide_parameters=True``: a failing statement's message then shows
+# the SQL but never its bound values (intake answers, client ids, free text).
 
 
 def normalize_url(url: str) -> URL:
@@ -37,13 +43,14 @@ def normalize_url(url: str) -> URL:
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    if url.database and url.database != ":memory:":
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         pool_size=10,
         max_overflow=20,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")
@@ -54,6 +61,8 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten with zeros, so an erased client leaves no bytes behind.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -73,7 +82,13 @@ class Database:
         if self.url.get_backend_name() == "sqlite":
             self.engine = _sqlite_engine(self.url)
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            self.engine = create_engine(
+                self.url,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=20,
+                hide_parameters=True,
+            )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
@@ -118,9 +133,85 @@ class Database:
             return False
         return True
 
+    def write_problem(self) -> str | None:
+        """Why a write would fail now (None when the database takes writes): a probe row is
+        written and rolled back."""
+        try:
+            with self.engine.connect() as connection, connection.begin() as transaction:
+                connection.execute(
+                    text("INSERT INTO serve_secrets (name, value) VALUES ('__probe__', '')")
+                )
+                transaction.rollback()
+        except DBAPIError as err:
+            return f"database not writable ({_cause(err)})"
+        except Exception as err:
+            return f"database not writable ({type(err).__name__})"
+        return None
+
+    def purge_deleted(self) -> None:
+        """Make deleted rows unrecoverable from the database files (after an erasure).
+
+        SQLite: rows are zeroed on delete (``secure_delete``); the checkpoint copies the WAL
+        into the main file and truncates the WAL, so no older page version survives there.
+        PostgreSQL: ``VACUUM`` of the erased tables marks the dead tuples' space free; the bytes
+        are overwritten as the space is reused (base backups and WAL archives are the
+        operator's to expire).
+        """
+        if self.dialect == "sqlite":
+            raw = self.engine.raw_connection()
+            try:  # the driver connection runs outside any transaction (isolation_level None)
+                driver: Any = raw.driver_connection
+                busy = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                raw.close()
+            if busy is not None and busy[0]:
+                log.warning(
+                    "WAL checkpoint after an erasure was blocked by a reader; retried "
+                    "at the next erasure or by SQLite's automatic checkpoint"
+                )
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM intakes, impressions, events, audit_log")
+
+    def where(self) -> str:
+        """The database file (SQLite) or the URL without its password."""
+        if self.dialect == "sqlite":
+            return str(self.url.database)
+        return self.url.render_as_string(hide_password=True)
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _cause(err: DBAPIError) -> str:
+    """The driver's own message, first line (never the statement or its parameters)."""
+    text_ = str(err.orig).strip().splitlines()
+    return text_[0] if text_ else type(err.orig).__name__
+
+
+def check_database(url: str) -> Database:
+    """Open and migrate the database and read it once; a corrupt, unreadable or unreachable
+    database raises :class:`StorageError` naming the file (or URL) and the cause."""
+    database = Database(url)
+    try:
+        database.migrate()
+        with database.engine.connect() as connection:
+            if database.dialect == "sqlite":
+                verdict = connection.exec_driver_sql("PRAGMA quick_check(1)").scalar()
+                if verdict != "ok":
+                    raise StorageError(f"database {database.where()}: corrupt ({verdict})")
+            connection.execute(text("SELECT count(*) FROM therapists"))
+    except StorageError:
+        database.dispose()
+        raise
+    except DBAPIError as err:
+        database.dispose()
+        raise StorageError(f"database {database.where()}: {_cause(err)}") from None
+    except Exception as err:
+        database.dispose()
+        raise StorageError(f"database {database.where()}: {type(err).__name__}") from None
+    return database
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:
@@ -128,4 +219,4 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     return Database.open(url, migrate=migrate)
 
 
-__all__ = ["MIGRATIONS", "Database", "normalize_url", "open_database"]
+__all__ = ["MIGRATIONS", "Database", "check_database", "normalize_url", "open_database"]

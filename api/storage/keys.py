@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api.storage.changes import Topic, bump
 from api.storage.models import ApiKeyRow
 from api.storage.types import utcnow
 
@@ -49,6 +50,7 @@ def revoke_key(session: Session, name: str) -> bool:
         .where(ApiKeyRow.name == name, ApiKeyRow.revoked.is_(False))
         .values(revoked=True, revoked_at=utcnow())
     )
+    bump(session, Topic.KEYS)
     session.commit()
     return bool(getattr(result, "rowcount", 0))
 

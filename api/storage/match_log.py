@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from api.storage.models import ImpressionRow, IntakeRow
-from api.storage.records import frame_records, plain
+from api.storage.records import frame_records, plain, plain_features
 from api.storage.types import utcnow
 from api.storage.upsert import insert_for, upsert
 from features.schemas import INTAKES
@@ -96,9 +96,7 @@ def save_impressions(
             "position": i.position,
             "score": plain(i.score),
             "model_version": i.model_version,
-            "features": None
-            if i.features is None
-            else {str(k): plain(v) for k, v in i.features.items()},
+            "features": None if i.features is None else plain_features(i.features),
             "source": i.source,
             "shown_at": now,
         }

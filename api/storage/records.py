@@ -31,6 +31,18 @@ def plain(value: Any) -> Any:
     return value
 
 
+def plain_features(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Feature values as stored: plain floats, None where missing or not finite (the engine's
+    values are Python floats already, so one finiteness test per value is all it costs)."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if type(value) is float:
+            out[str(name)] = value if math.isfinite(value) else None
+        else:
+            out[str(name)] = plain(value)
+    return out
+
+
 def frame_records(frame: pd.DataFrame, table: Table) -> list[dict[str, Any]]:
     """The rows of a typed contract frame as dicts of plain values (lists stay lists)."""
     columns = [c for c in table.columns if c.name in frame.columns]
@@ -67,4 +79,4 @@ def typed_frame(table: Table, records: Iterable[Mapping[str, Any]], *, file: str
     return frame
 
 
-__all__ = ["frame_records", "plain", "typed_frame"]
+__all__ = ["frame_records", "plain", "plain_features", "typed_frame"]

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from api.storage.changes import Topic, bump
 from api.storage.models import TherapistRow
 from api.storage.records import frame_records, typed_frame
 from api.storage.types import utcnow
@@ -31,6 +32,7 @@ def upsert_therapists(session: Session, therapists: pd.DataFrame) -> set[str]:
     now = utcnow()
     rows = [{**r, "created_at": now, "updated_at": now, "deleted_at": None} for r in records]
     upsert(session, TherapistRow, rows, key="therapist_id", keep=("created_at",))
+    bump(session, Topic.THERAPISTS)
     return set(ids) - existing
 
 
@@ -71,6 +73,7 @@ def delete_therapists(session: Session, therapist_ids: Sequence[str]) -> int:
         )
         .values(deleted_at=utcnow())
     )
+    bump(session, Topic.THERAPISTS)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Insert, Table
@@ -24,6 +25,18 @@ def insert_for(session: Session, model: type[Base]) -> Any:
     return sqlite.insert(table)
 
 
+@lru_cache(maxsize=64)
+def _upsert_statement(
+    dialect: str, model: type[Base], key: str, skip: frozenset[str], names: tuple[str, ...]
+) -> Insert:
+    """The ``INSERT … ON CONFLICT (key) DO UPDATE`` for one column set, built once: building
+    ``excluded`` and the update clause costs more than executing the statement."""
+    table = cast(Table, model.__table__)
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    updates = {name: stmt.excluded[name] for name in names if name not in skip}
+    return stmt.on_conflict_do_update(index_elements=[key], set_=updates)
+
+
 def upsert(
     session: Session,
     model: type[Base],
@@ -34,12 +47,10 @@ def upsert(
     chunk: int = 500,
 ) -> None:
     """Insert ``rows``, updating every column but ``key`` and ``keep`` where ``key`` exists."""
+    dialect = session.get_bind().dialect.name
     for start in range(0, len(rows), chunk):
         part = list(rows[start : start + chunk])
-        stmt = insert_for(session, model)
-        skip = {key, *keep}
-        updates = {name: stmt.excluded[name] for name in part[0] if name not in skip}
-        statement: Insert = stmt.on_conflict_do_update(index_elements=[key], set_=updates)
+        statement = _upsert_statement(dialect, model, key, frozenset((key, *keep)), tuple(part[0]))
         session.execute(statement, part)
 
 

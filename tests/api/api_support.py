@@ -78,6 +78,7 @@ class FakeEngine:
     pool: pd.DataFrame
     delay: float = 0.0
     calls: list[str] = field(default_factory=list, compare=False)
+    stale_from: str | None = None
 
     def _eligible(self, row: pd.Series) -> tuple[list[pd.Series], dict[str, int]]:
         excluded = dict.fromkeys(CONSTRAINTS, 0)
@@ -172,6 +173,7 @@ class FakeLoader:
     def __init__(self, versions: list[str] | None = None, *, delay: float = 0.0) -> None:
         self.versions = list(versions or ["v1"])
         self.fail_with: Exception | None = None
+        self.stale_from: str | None = None
         self.delay = delay
         self.calls = 0
 
@@ -182,7 +184,7 @@ class FakeLoader:
         if self.fail_with is not None:
             raise self.fail_with
         version = self.versions[min(self.calls - 1, len(self.versions) - 1)]
-        return FakeEngine(version, pool)
+        return FakeEngine(version, pool, stale_from=self.stale_from)
 
 
 def therapist(therapist_id: str = "t1", **changes: Any) -> dict[str, Any]:

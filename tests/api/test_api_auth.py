@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from api import create_api_key, revoke_api_key
 from api.auth import hash_key
+from api.logsafe import ACCESS_FIELDS, JsonFormatter
 from api.storage.models import ApiKeyRow
 from core.errors import ConfigError
 
@@ -98,11 +99,12 @@ def test_access_log_holds_no_request_content(
         service.client.delete("/v1/clients/client-777", headers=service.auth())
     assert response.status_code == 200
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("api")]
-    access = [line for line in lines if line.startswith("request_id=")]
-    assert any("route=POST /v1/matches status=200" in line for line in access)
-    assert any("route=DELETE /v1/clients/{client_id}" in line for line in access)
-    assert all("key=key-all" in line for line in access)
-    for line in lines:
+    access = [r for r in caplog.records if r.name == "api.access"]
+    assert any(r.route == "/v1/matches" and r.status == 200 for r in access)
+    assert any(r.route == "/v1/clients/{client_id}" and r.method == "DELETE" for r in access)
+    assert all(r.key == "key-all" and len(r.request_id) == 32 for r in access)
+    rendered = [JsonFormatter(ACCESS_FIELDS).format(r) for r in access]
+    for line in lines + rendered:
         assert secret_text not in line
         assert "client-777" not in line
         assert "anxiety" not in line

@@ -42,9 +42,13 @@ def test_failed_reload_keeps_the_old_engine(service_factory) -> None:
     assert "still serving" in response.json()["detail"]
     loader.fail_with = OSError("registry unreachable")
     assert svc.client.post("/v1/model/reload", headers=svc.auth("admin")).status_code == 503
-    assert svc.client.get("/readyz").status_code == 200
+    # The configured URI does not resolve: not ready (say why), but v1 keeps serving.
+    ready = svc.client.get("/readyz")
+    assert ready.status_code == 503
+    assert any("cannot be resolved" in r and "v1" in r for r in ready.json()["reasons"])
     info = svc.client.get("/v1/model", headers=svc.auth()).json()
     assert info["model_version"] == "v1"
+    assert "therapist-matcher@champion" in info["problem"]
     matched = svc.client.post("/v1/matches", json=intake(), headers=svc.auth())
     assert matched.status_code == 200
     assert matched.json()["model_version"] == "v1"
@@ -89,3 +93,27 @@ def test_reload_under_load_fails_no_request(service_factory) -> None:
     assert sent > 20
     assert reload_statuses == [200] * 4 + [409] * 4
     assert len(versions) >= 2
+
+
+def test_reload_that_only_finds_a_stale_copy_is_409_and_keeps_the_model(service_factory) -> None:
+    loader = FakeLoader(["v1", "v2"])
+    svc = service_factory(loader=loader)
+    loader.stale_from = "/srv/matcher/served-model"
+    response = svc.client.post("/v1/model/reload", headers=svc.auth("admin"))
+    assert response.status_code == 409
+    assert svc.client.get("/v1/model", headers=svc.auth()).json()["model_version"] == "v1"
+    loader.stale_from = None
+    assert svc.client.post("/v1/model/reload", headers=svc.auth("admin")).status_code == 200
+    assert svc.client.get("/readyz").status_code == 200
+
+
+def test_serving_a_fallback_copy_is_not_ready_and_says_stale(service_factory) -> None:
+    loader = FakeLoader(["v1"])
+    loader.stale_from = "/srv/matcher/served-model"
+    svc = service_factory(loader=loader)
+    ready = svc.client.get("/readyz")
+    assert ready.status_code == 503
+    assert "model v1 is stale, from /srv/matcher/served-model" in ready.json()["reasons"]
+    info = svc.client.get("/v1/model", headers=svc.auth()).json()
+    assert info["freshness"] == "stale, from /srv/matcher/served-model"
+    assert svc.client.post("/v1/matches", json=intake(), headers=svc.auth()).status_code == 200

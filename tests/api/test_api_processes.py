@@ -1,0 +1,43 @@
+"""Several server processes on one database serve one truth: a change made through one process
+(here a therapist delete) is honoured by the other within the sync bound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api_support import intake, therapist
+from processes import ServerProcess, wait_for
+
+from api import create_api_key, open_database
+
+DEADLINE_S = 20.0
+"""Generous bound for the test to give up; the documented bound is MATCHER_SYNC_INTERVAL."""
+
+
+def _ids(server: ServerProcess, auth: dict[str, str]) -> list[str]:
+    response = server.request("POST", "/v1/matches", json=intake(), headers=auth)
+    assert response.status_code == 200, response.text
+    return [m["therapist_id"] for m in response.json()["matches"]]
+
+
+def test_a_delete_through_one_process_is_honoured_by_the_other(
+    tmp_path: Path, database_url: str
+) -> None:
+    database = open_database(database_url)
+    with database.session() as session:
+        key = create_api_key(session, "key-all", ["admin"])
+    env = {"MATCHER_HOME": str(tmp_path / "home"), "MATCHER_DATABASE_URL": database_url}
+    first = ServerProcess(tmp_path, env, "first").start()
+    second = ServerProcess(tmp_path, env, "second").start()
+    auth = {"Authorization": f"Bearer {key}"}
+    try:
+        for tid in ("t1", "t2"):
+            put = first.request("PUT", f"/v1/therapists/{tid}", json=therapist(tid), headers=auth)
+            assert put.status_code == 201, put.text
+        wait_for(lambda: set(_ids(second, auth)) == {"t1", "t2"}, DEADLINE_S, "the upserts")
+        assert first.request("DELETE", "/v1/therapists/t1", headers=auth).status_code == 204
+        wait_for(lambda: _ids(second, auth) == ["t2"], DEADLINE_S, "the delete")
+    finally:
+        first.stop()
+        second.stop()
+        database.dispose()
