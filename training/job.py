@@ -18,25 +18,27 @@ from typing import Any
 
 import mlflow
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from distributed import Client
 from mlflow.models import infer_signature
 
 from core.settings import Settings
 from features.dataset import Dataset, load_dataset
-from features.encoding import TherapistPool
+from features.encoding import IntakeBatch, TherapistPool
+from features.outcomes import has_outcome
 from features.pipeline import FEATURE_NAMES, FeaturePipeline
+from features.track_record import TrackRecord
 from matcher.fairness import FairnessReport, Level
 from matcher.model import MatchModel
 from reports import render_html
 from training import tracking
 from training.baselines import default_baselines
 from training.config import TrainConfig
-from training.fairness import fairness_gate, offline_report
+from training.fairness import fairness_gate, heldout_inputs, inputs_report
 from training.fit import FitReport, fit_boosters
+from training.heldout import HeldOut, score_holdout
 from training.labels import graded_label
-from training.matrices import logged_rows
+from training.matrices import LoggedRows, OutcomeTable, logged_rows
 from training.registry import ARTIFACT, PromotionDecision, decide_promotion, promote
 from training.scorecard import Scorer, Truth, scorecard
 from training.splits import subset, time_split
@@ -58,6 +60,9 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
     fairness: FairnessReport | None = None
     """The model's offline fairness report on the held-out split."""
+    heldout: HeldOut | None = None
+    """The held-out split scored once (logged rows and eligible pairs, with predictions): what
+    evaluation and the fairness report read, and any later offline evaluation may read."""
 
 
 def load_truth(folder: Path) -> Truth | None:
@@ -82,79 +87,117 @@ def fit_and_evaluate(
     progress: Progress | None = None,
     client: Client | None = None,
 ) -> TrainResult:
-    """Everything but MLflow: split, out-of-fold features, fit, scorecard, serving pipeline.
+    """Everything but MLflow: split, out-of-fold features, fit, scorecard, fairness, serving.
 
-    With a Dask ``client`` features are built per partition on the cluster and the boosters are
-    fitted with ``lightgbm.dask`` (see :mod:`training.distributed`).
+    Each artefact is built once: the therapist pool and the encoding of every intake, the
+    training outcome table, the held-out scoring (shared by the scorecard, the fairness report
+    and :attr:`TrainResult.heldout` for later consumers). With a Dask ``client`` features are
+    built per partition on the cluster and the boosters are fitted with ``lightgbm.dask`` (see
+    :mod:`training.distributed`).
     """
     say = progress or (lambda _: None)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+    clock = _Clock()
     train_ids, valid_ids = time_split(dataset, config.holdout_fraction, seed=config.seed)
     train, valid = subset(dataset, train_ids), subset(dataset, valid_ids)
-    pool = TherapistPool.from_frame(dataset.therapists)
     say("features")
-    pipeline = FeaturePipeline(text_dims=config.text_dims, seed=config.seed).fit(train)
+    pool = TherapistPool.from_frame(dataset.therapists)
+    batch = pool.encode_intakes(dataset.intakes)
+    clock.lap("encode")
+    pipeline = FeaturePipeline(text_dims=config.text_dims, seed=config.seed)
+    pipeline.fit(train, pool, batch)
+    pipeline.intake_text(batch)
+    clock.lap("pipeline")
+    rows: LoggedRows | None = None
     if client is not None:
         say("fit on dask")
         from training.distributed import fit_boosters_dask
 
-        model = fit_boosters_dask(pipeline, train, pool, config, client)
-        timings["features+fit"] = time.perf_counter() - t0
+        model = fit_boosters_dask(pipeline, train, pool, config, client, batch=batch)
+        seconds = clock.lap("features+fit")
         fit_report = FitReport(
-            0,
-            config.dask_rounds,
-            len(train.interactions),
-            config.dask_rounds,
-            timings["features+fit"],
+            0, config.dask_rounds, len(train.interactions), config.dask_rounds, seconds
         )
-        rows = None
+        training_outcomes = train.interactions.loc[
+            has_outcome(train.interactions), "therapist_id"
+        ].to_numpy(dtype=object)
     else:
-        rows = logged_rows(pipeline, train, pool, folds=config.folds, seed=config.seed)
-        timings["features"] = time.perf_counter() - t0
+        rows = logged_rows(pipeline, train, pool, folds=config.folds, seed=config.seed, batch=batch)
+        clock.lap("features")
         say("fit")
-        model, fit_report = fit_boosters(rows, config)
-        timings["fit"] = fit_report.fit_seconds
-    model.pipeline = pipeline
+        model, fit_report = fit_boosters(rows, config, pipeline)
+        clock.lap("fit")
+        training_outcomes = rows.outcomes.therapist_ids
     say("evaluate")
-    t1 = time.perf_counter()
-    scorers: dict[str, Scorer] = {
-        **_model_scorers(model),
-    }
+    heldout = score_holdout(
+        model,
+        valid,
+        pool,
+        truth=truth,
+        batch=batch,
+        max_intakes=config.max_truth_intakes,
+        seed=config.seed,
+    )
+    clock.lap("score_holdout")
+    scorers: dict[str, Scorer] = {}
     if config.baselines and rows is not None:
         y = graded_label(train.interactions, config.labels)
         for name, baseline in default_baselines(config.seed).items():
             scorers[name] = baseline.fit(rows.x, y, rows.group).score
-    table = scorecard(
-        scorers,
-        pipeline,
-        valid,
-        pool,
-        truth=truth,
-        top_k=config.top_k,
-        labels=config.labels,
-        max_truth_intakes=config.max_truth_intakes,
-        seed=config.seed,
-    )
-    timings["evaluate"] = time.perf_counter() - t1
+    clock.lap("baselines")
+    table = scorecard(heldout, scorers, top_k=config.top_k, labels=config.labels)
+    clock.lap("evaluate")
     say("fairness")
-    t2 = time.perf_counter()
-    # Before the serving pipeline goes in: track records from the training split only, so the
-    # held-out answers are not flattered by their own outcomes.
-    fairness = offline_report(
-        model,
-        dataset,
-        truth=truth,
-        config=config.fairness,
-        holdout_fraction=config.holdout_fraction,
-        seed=config.seed,
-    )
-    timings["fairness"] = time.perf_counter() - t2
+    # The model still scores with the training split's track records, so the held-out answers
+    # are not flattered by their own outcomes.
+    inputs = heldout_inputs(heldout, model, training_outcomes)
+    fairness = inputs_report(inputs, config.fairness)
+    clock.lap("fairness")
     serving = copy.copy(pipeline)
-    serving.track_record_ = pipeline.fit_track_record(dataset, pool)
-    model.pipeline = serving
+    serving.track_record_ = _serving_track_record(
+        pipeline, rows, heldout, dataset=dataset, pool=pool, batch=batch
+    )
+    model = dataclasses.replace(model, pipeline=serving)
+    clock.lap("serving_record")
     metrics = {k: float(v) for k, v in table.loc["model"].items() if pd.notna(v)}
-    return TrainResult(model, table, fit_report, timings, metrics=metrics, fairness=fairness)
+    return TrainResult(
+        model,
+        table,
+        fit_report,
+        clock.timings,
+        metrics=metrics,
+        fairness=fairness,
+        heldout=heldout,
+    )
+
+
+def _serving_track_record(
+    pipeline: FeaturePipeline,
+    rows: LoggedRows | None,
+    heldout: HeldOut,
+    *,
+    dataset: Dataset,
+    pool: TherapistPool,
+    batch: IntakeBatch,
+) -> TrackRecord:
+    """The track record serving uses: every outcome of the dataset (training and held-out),
+    from the outcome tables the job already built."""
+    if rows is None:
+        return pipeline.fit_track_record(dataset, pool, batch)
+    return OutcomeTable.concat([rows.outcomes, heldout.logged.outcomes]).fit_track_record()
+
+
+class _Clock:
+    """Wall time per phase of the job (seconds), in the order the phases ran."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> float:
+        now = time.perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - self._last
+        self._last = now
+        return self.timings[phase]
 
 
 def run_training(
@@ -261,24 +304,6 @@ def _log_fairness(report: FairnessReport | None, config: TrainConfig) -> tuple[b
         }
     )
     return passes or not config.fairness_gate, why
-
-
-def _model_scorers(model: MatchModel) -> dict[str, Scorer]:
-    """The model, and each of its two predictions alone, predicting each booster once per matrix."""
-    last: dict[str, Any] = {}
-
-    def parts(
-        x: npt.NDArray[np.float32],
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        if last.get("x") is not x:
-            last.update(x=x, benefit=model.benefit(x), engagement=model.engagement_probability(x))
-        return last["benefit"], last["engagement"]
-
-    return {
-        "model": lambda x: model.combine(*parts(x)),
-        "benefit_only": lambda x: parts(x)[0],
-        "engagement_only": lambda x: parts(x)[1],
-    }
 
 
 def _flat_params(config: TrainConfig) -> dict[str, Any]:
