@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -224,20 +225,20 @@ def run_training(
     registry = tracking.configure(settings)
     metric = headline_metric(result.scorecard)
     with mlflow.start_run() as run:
-        mlflow.log_params(_flat_params(config))
-        mlflow.log_param("engine", "local" if client is None else "dask")
-        mlflow.log_param("data_fingerprint", tracking.fingerprint(dataset))
-        mlflow.log_param("rows", len(dataset.interactions))
-        mlflow.log_metrics(result.metrics)
-        mlflow.log_metrics({f"seconds_{k}": v for k, v in result.timings.items()})
-        mlflow.log_table(result.scorecard.reset_index(names="ranker"), "evaluation.json")
-        tracking.log_json(list(FEATURE_NAMES), "features.json")
-        fairness_ok, fairness_why = _log_fairness(result.fairness, config)
+        params = _flat_params(config) | {
+            "engine": "local" if client is None else "dask",
+            "data_fingerprint": tracking.fingerprint(dataset),
+            "rows": len(dataset.interactions),
+        }
+        metrics = result.metrics | {f"seconds_{k}": v for k, v in result.timings.items()}
+        tags: dict[str, str] = {}
+        fairness_ok, fairness_why = _fairness_verdict(result.fairness, config, metrics, tags)
         with tempfile.TemporaryDirectory() as tmp:
-            gains = result.model.outcome.feature_importance("gain").tolist()
-            tracking.log_importance_chart(
-                list(FEATURE_NAMES), gains, Path(tmp) / "feature_importance.png"
-            )
+            # Every run artifact is written to one folder and uploaded once.
+            staged = Path(tmp) / "run"
+            _stage_artifacts(result, staged)
+            mlflow.log_artifacts(str(staged))
+            mlflow.log_table(result.scorecard.reset_index(names="ranker"), "evaluation.json")
             model_dir = result.model.save(Path(tmp) / ARTIFACT)
             example = pd.DataFrame(
                 np.zeros((2, len(FEATURE_NAMES)), dtype=np.float32), columns=list(FEATURE_NAMES)
@@ -247,9 +248,12 @@ def run_training(
                 python_model=str(Path(__file__).with_name("pyfunc_model.py")),
                 artifacts={ARTIFACT: str(model_dir)},
                 signature=infer_signature(example, np.zeros(2)),
+                pip_requirements=tracking.model_requirements(),
                 registered_model_name=settings.model_name,
             )
         version = str(info.registered_model_version)
+        # Promotion gate: reads the held-out metrics (and result.heldout, the scored held-out
+        # pairs, for any further offline evaluation).
         decision = decide_promotion(
             registry,
             settings.model_name,
@@ -262,13 +266,12 @@ def run_training(
             decision = dataclasses.replace(decision, reason=f"fairness gate: {fairness_why}")
         if decision.promoted:
             promote(registry, settings.model_name, version)
-        mlflow.set_tags(
-            {
-                "promoted": str(decision.promoted),
-                "promotion_reason": decision.reason[:MAX_TAG],
-                "model_version": version,
-            }
-        )
+        tags |= {
+            "promoted": str(decision.promoted),
+            "promotion_reason": decision.reason[:MAX_TAG],
+            "model_version": version,
+        }
+        tracking.log_batch(run.info.run_id, params=params, metrics=metrics, tags=tags)
         result.run_id = run.info.run_id
     result.version = f"{settings.model_name}/{version}"
     result.model.version = result.version
@@ -281,29 +284,39 @@ MAX_TAG = 4000
 """MLflow tag values are bounded; longer reasons are cut."""
 
 
-def _log_fairness(report: FairnessReport | None, config: TrainConfig) -> tuple[bool, str]:
-    """Log the report (HTML + JSON artifacts, fail/warn counts, gate tags) in the active run;
-    return (gate passes, why). The gate always passes when ``config.fairness_gate`` is off."""
+def _fairness_verdict(
+    report: FairnessReport | None,
+    config: TrainConfig,
+    metrics: dict[str, float],
+    tags: dict[str, str],
+) -> tuple[bool, str]:
+    """Add the report's fail/warn counts to ``metrics`` and the gate tags to ``tags``; return
+    (gate passes, why). The gate always passes when ``config.fairness_gate`` is off."""
     if report is None:
-        mlflow.set_tag("fairness_gate", "off" if not config.fairness_gate else "no report")
+        tags["fairness_gate"] = "off" if not config.fairness_gate else "no report"
         return True, "no fairness report"
-    mlflow.log_text(render_html(report), "fairness/report.html")
-    tracking.log_json(report.to_json(), "fairness/report.json")
     counts = report.level_counts()
-    mlflow.log_metrics(
-        {
-            "fairness_fail": counts[Level.FAIL.value],
-            "fairness_warn": counts[Level.WARN.value],
-        }
-    )
+    metrics["fairness_fail"] = counts[Level.FAIL.value]
+    metrics["fairness_warn"] = counts[Level.WARN.value]
     passes, why = fairness_gate(report)
-    mlflow.set_tags(
-        {
-            "fairness_gate": "on" if config.fairness_gate else "off",
-            "fairness_verdict": why[:MAX_TAG],
-        }
-    )
+    tags["fairness_gate"] = "on" if config.fairness_gate else "off"
+    tags["fairness_verdict"] = why[:MAX_TAG]
     return passes or not config.fairness_gate, why
+
+
+def _stage_artifacts(result: TrainResult, folder: Path) -> None:
+    """Write the run's artifacts into ``folder``: ``features.json``, the feature-importance
+    chart and, with a report, ``fairness/report.html`` and ``fairness/report.json``."""
+    folder.mkdir(parents=True)
+    (folder / "features.json").write_text(json.dumps(list(FEATURE_NAMES), indent=2))
+    gains = result.model.outcome.feature_importance("gain").tolist()
+    tracking.importance_chart(list(FEATURE_NAMES), gains, folder / "feature_importance.png")
+    if result.fairness is not None:
+        (folder / "fairness").mkdir()
+        (folder / "fairness" / "report.html").write_text(render_html(result.fairness))
+        (folder / "fairness" / "report.json").write_text(
+            json.dumps(result.fairness.to_json(), indent=2, default=str)
+        )
 
 
 def _flat_params(config: TrainConfig) -> dict[str, Any]:
