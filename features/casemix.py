@@ -29,6 +29,7 @@ class CaseMix:
     c: float = 0.5
 
     def _design(self, x: F32) -> F64:
+        x = np.asfortranarray(x)
         missing = np.isnan(x[:, self.indicators_])
         filled = np.where(np.isnan(x), self.mean_, x).astype(np.float64)
         return np.hstack([(filled - self.mean_) / self.scale_, missing.astype(np.float64)])
@@ -36,6 +37,8 @@ class CaseMix:
     def fit(self, x: F32, success: npt.NDArray[np.bool_]) -> CaseMix:
         """Fit on outcome rows: profile features and whether the outcome was good."""
         y = np.asarray(success, dtype=int)
+        # Column-major, so the column statistics do not depend on the caller's memory layout.
+        x = np.asfortranarray(x)
         with np.errstate(all="ignore"):
             mean = np.nanmean(x, axis=0) if len(x) else np.zeros(x.shape[1])
             scale = np.nanstd(x, axis=0) if len(x) else np.ones(x.shape[1])

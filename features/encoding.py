@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, TypeAlias
 
@@ -314,6 +314,21 @@ class IntakeBatch:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def take(self, rows: npt.NDArray[np.bool_] | I64) -> IntakeBatch:
+        """The intakes at ``rows`` (a mask or positions), in that order."""
+        picked = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+        values: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            values[f.name] = (
+                [value[k] for k in picked] if isinstance(value, list) else value[picked]
+            )
+        return IntakeBatch(**values)
+
+    def rows_of(self, intake_ids: Sequence[Any]) -> I64:
+        """Row of each intake id in this batch (−1 where absent)."""
+        return pd.Index(self.ids.astype(str)).get_indexer(pd.Index(intake_ids).astype(str))
+
     @property
     def severity(self) -> F32:
         """Symptom severity in [0, 1]: max(phq9/27, gad7/21); NaN when neither is known."""
@@ -354,6 +369,17 @@ class Pairs:
     def take(self, keep: npt.NDArray[np.bool_] | I64) -> Pairs:
         """The subset selected by a mask or index array."""
         return Pairs(self.intake_idx[keep], self.therapist_idx[keep])
+
+    @classmethod
+    def of_interactions(
+        cls, interactions: pd.DataFrame, batch: IntakeBatch, pool: TherapistPool
+    ) -> Pairs:
+        """Each interaction row as (its intake's row in ``batch``, its therapist's row in
+        ``pool``); −1 where the id is absent."""
+        return cls(
+            batch.rows_of(interactions["intake_id"]).astype(np.int64),
+            pool.positions(interactions["therapist_id"].astype(str).tolist()),
+        )
 
 
 __all__ = [

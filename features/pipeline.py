@@ -347,7 +347,11 @@ FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.categorical)
 PROFILE_COLUMNS = np.array([k for k, f in enumerate(FEATURES) if not f.name.startswith("tr_")])
 """Columns that describe the pair's profiles only (no therapist track record)."""
+TRACK_RECORD_COLUMNS = np.array([k for k, f in enumerate(FEATURES) if f.name.startswith("tr_")])
+"""Columns that read the therapist track record (the only ones that change per fold)."""
 MONOTONE: dict[str, int] = {f.name: f.monotone for f in FEATURES if f.monotone}
+_TEXT_COLUMN = FEATURE_NAMES.index("text_similarity")
+_CACHES = ("_bound", "_texts")
 
 
 def outcome_rows(
@@ -374,64 +378,81 @@ class FeaturePipeline:
     def __init__(self, text_dims: int = 32, seed: int = 0) -> None:
         self.text_dims = text_dims
         self.seed = seed
-        self._bound: weakref.WeakKeyDictionary[TherapistPool, dict[str, Any]] = (
-            weakref.WeakKeyDictionary()
-        )
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle without the per-pool cache (it is derived state; Dask ships pipelines)."""
-        return {k: v for k, v in self.__dict__.items() if k != "_bound"}
+        """Pickle without the derived caches (Dask ships pipelines)."""
+        return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._bound = weakref.WeakKeyDictionary()
+    def _cache(self, name: str) -> weakref.WeakKeyDictionary[Any, Any]:
+        """A derived-state cache keyed weakly by pool or batch, created on first use."""
+        cache: weakref.WeakKeyDictionary[Any, Any] | None = self.__dict__.get(name)
+        if cache is None:
+            cache = self.__dict__[name] = weakref.WeakKeyDictionary()
+        return cache
 
     @property
     def feature_names(self) -> list[str]:
         """Column names of the transformed matrix."""
         return list(FEATURE_NAMES)
 
-    def fit(self, dataset: Dataset) -> FeaturePipeline:
-        """Learn the text model and the track record from ``dataset`` (its history only)."""
+    def fit(
+        self,
+        dataset: Dataset,
+        pool: TherapistPool | None = None,
+        batch: IntakeBatch | None = None,
+    ) -> FeaturePipeline:
+        """Learn the text model, the case-mix model and the track record from ``dataset`` (its
+        history only). ``pool`` and ``batch`` (an encoding of at least the dataset's intakes)
+        are reused when given, so a job encodes each table once."""
         texts = list(dataset.therapists["bio"].dropna().astype(str))
         texts += list(dataset.intakes["free_text"].dropna().astype(str))
         self.text_ = TextEmbedder(dims=self.text_dims, seed=self.seed).fit(texts)
-        pool = TherapistPool.from_frame(dataset.therapists)
+        pool = pool or TherapistPool.from_frame(dataset.therapists)
         ids, domains, good = outcome_rows(dataset)
         self.track_record_ = TrackRecord().fit(ids, domains, good)
-        self.casemix_ = CaseMix().fit(self.profile_matrix(dataset, pool), good)
-        self.track_record_ = self.fit_track_record(dataset, pool)
+        profile = self.profile_matrix(dataset, pool, batch)
+        self.casemix_ = CaseMix().fit(profile, good)
+        expected = self.casemix_.predict(profile).astype(np.float32)
+        self.track_record_ = TrackRecord().fit(ids, domains, good, expected)
         return self
 
-    def profile_matrix(self, dataset: Dataset, pool: TherapistPool) -> F32:
+    def profile_matrix(
+        self, dataset: Dataset, pool: TherapistPool, batch: IntakeBatch | None = None
+    ) -> F32:
         """Profile-only feature columns of the outcome rows (``outcome_rows`` order)."""
         inter = dataset.interactions[has_outcome(dataset.interactions)]
-        intakes = dataset.intakes[dataset.intakes["intake_id"].isin(set(inter["intake_id"]))]
-        batch = pool.encode_intakes(intakes)
-        index = {str(k): i for i, k in enumerate(batch.ids)}
-        pairs = Pairs(
-            np.array([index[str(k)] for k in inter["intake_id"]], dtype=np.int64),
-            pool.positions(inter["therapist_id"].astype(str).tolist()),
-        )
-        return self.transform(batch, pool, pairs)[:, PROFILE_COLUMNS]
+        if batch is None:
+            intakes = dataset.intakes[dataset.intakes["intake_id"].isin(set(inter["intake_id"]))]
+            batch = pool.encode_intakes(intakes)
+        pairs = Pairs.of_interactions(inter, batch, pool)
+        return self.transform(batch, pool, pairs, columns=PROFILE_COLUMNS)
 
     def outcome_table(
-        self, dataset: Dataset, pool: TherapistPool
+        self, dataset: Dataset, pool: TherapistPool, batch: IntakeBatch | None = None
     ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64], npt.NDArray[np.bool_], F32]:
         """Outcome rows of ``dataset``: therapist, primary domain, good, expected from case mix."""
         ids, domains, good = outcome_rows(dataset)
-        expected = self.casemix_.predict(self.profile_matrix(dataset, pool)).astype(np.float32)
+        expected = self.expected(self.profile_matrix(dataset, pool, batch))
         return ids, domains, good, expected
 
-    def fit_track_record(self, dataset: Dataset, pool: TherapistPool | None = None) -> TrackRecord:
+    def expected(self, profile: F32) -> F32:
+        """The outcome the case-mix model expects from profile columns (``PROFILE_COLUMNS``)."""
+        return self.casemix_.predict(profile).astype(np.float32)
+
+    def fit_track_record(
+        self,
+        dataset: Dataset,
+        pool: TherapistPool | None = None,
+        batch: IntakeBatch | None = None,
+    ) -> TrackRecord:
         """A track record fitted on ``dataset``'s outcomes only, adjusted for case mix."""
         pool = pool or TherapistPool.from_frame(dataset.therapists)
-        return TrackRecord().fit(*self.outcome_table(dataset, pool))
+        return TrackRecord().fit(*self.outcome_table(dataset, pool, batch))
 
     def _pool_tables(self, pool: TherapistPool, track_record: TrackRecord) -> dict[str, Any]:
         """Per-pool derived arrays, cached: bio embeddings and the English mask once per pool,
         track-record tables once per (pool, track record)."""
-        cache = self._bound.setdefault(pool, {})
+        cache = self._cache("_bound").setdefault(pool, {})
         if "bio_text" not in cache:
             english = pool.languages_vocab.index.get(_ENGLISH, -1)
             mask = np.zeros(pool.languages.shape[1], dtype=np.uint64)
@@ -452,6 +473,14 @@ class FeaturePipeline:
             "english_mask": cache["english_mask"],
         }
 
+    def intake_text(self, batch: IntakeBatch) -> F32:
+        """LSA vectors of the batch's free texts, computed once per batch (cached)."""
+        cache = self._cache("_texts")
+        if batch not in cache:
+            cache[batch] = self.text_.transform(batch.free_text)
+        text: F32 = cache[batch]
+        return text
+
     def transform(
         self,
         batch: IntakeBatch,
@@ -460,24 +489,32 @@ class FeaturePipeline:
         *,
         track_record: TrackRecord | None = None,
         intake_text: F32 | None = None,
+        columns: npt.NDArray[np.int64] | None = None,
     ) -> F32:
-        """The ``(len(pairs), len(FEATURES))`` float32 matrix; NaN marks a missing value."""
+        """The ``(len(pairs), len(FEATURES))`` float32 matrix; NaN marks a missing value.
+
+        With ``columns`` (positions in :data:`FEATURES`) only those features are computed, in
+        that order: training computes the profile columns once and the track-record columns
+        (:data:`TRACK_RECORD_COLUMNS`) once per fold.
+        """
         if not hasattr(self, "text_"):
             raise NotFittedError("FeaturePipeline is not fitted")
         tr = track_record or self.track_record_
+        wanted = np.arange(len(FEATURES)) if columns is None else np.asarray(columns)
+        needs_text = _TEXT_COLUMN in wanted
+        if intake_text is None and needs_text:
+            intake_text = self.intake_text(batch)
         ctx = PairContext(
             batch=batch,
             pool=pool,
             i=pairs.intake_idx,
             j=pairs.therapist_idx,
             tables=self._pool_tables(pool, tr),
-            intake_text=self.text_.transform(batch.free_text)
-            if intake_text is None
-            else intake_text,
+            intake_text=intake_text if intake_text is not None else np.zeros((0, 0), np.float32),
         )
-        out = np.empty((len(pairs), len(FEATURES)), dtype=np.float32)
-        for k, feature in enumerate(FEATURES):
-            out[:, k] = feature.compute(ctx)
+        out = np.empty((len(pairs), len(wanted)), dtype=np.float32)
+        for k, column in enumerate(wanted):
+            out[:, k] = FEATURES[column].compute(ctx)
         return out
 
     def state(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
@@ -522,6 +559,8 @@ __all__ = [
     "FEATURES",
     "FEATURE_NAMES",
     "MONOTONE",
+    "PROFILE_COLUMNS",
+    "TRACK_RECORD_COLUMNS",
     "Feature",
     "FeaturePipeline",
     "PairContext",

@@ -19,7 +19,7 @@ import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 
-from core.errors import ModelFormatError
+from core.errors import ModelFormatError, NotFittedError
 from features.pipeline import FEATURE_NAMES, FeaturePipeline
 
 FORMAT_VERSION = 1
@@ -33,28 +33,49 @@ class Prefilter:
 
     proxy(x) = b + Σ_f w_f · x_f with missing x_f replaced by the training mean; fitted to the
     full model's log-odds so the best few hundred by proxy hold the full model's top picks.
+    Learned state: ``weights_``, ``intercept_``, ``fill_``.
     """
 
-    weights: F64
-    intercept: float
-    fill: F64
+    ridge: float = 1e-3
+    """Ridge penalty per row on the standardised features."""
 
     def score(self, x: F32) -> F64:
         """Proxy scores of the rows of ``x``."""
-        filled = np.where(np.isnan(x), self.fill, x)
-        return np.asarray(filled @ self.weights + self.intercept, dtype=np.float64)
+        if not hasattr(self, "weights_"):
+            raise NotFittedError("Prefilter is not fitted")
+        filled = np.where(np.isnan(x), self.fill_, x)
+        return np.asarray(filled @ self.weights_ + self.intercept_, dtype=np.float64)
 
-    @classmethod
-    def fit(cls, x: F32, target: F64) -> Prefilter:
-        """Least squares of ``target`` on ``x`` (NaN filled with column means), lightly ridged."""
+    def fit(self, x: F32, target: F64) -> Prefilter:
+        """Least squares of ``target`` on ``x`` (NaN filled with column means), lightly ridged:
+        w = (ZᵀZ + ridge·n·I)⁻¹ Zᵀ(t − t̄) on standardised Z, mapped back to raw units."""
         fill = np.nan_to_num(np.nanmean(x, axis=0)) if len(x) else np.zeros(x.shape[1])
         filled = np.where(np.isnan(x), fill, x).astype(np.float64)
         mu, sd = filled.mean(0), filled.std(0) + 1e-9
         z = (filled - mu) / sd
-        ridge = 1e-3 * len(z) * np.eye(z.shape[1])
-        w = np.linalg.solve(z.T @ z + ridge, z.T @ (target - target.mean()))
-        weights = w / sd
-        return cls(weights, float(target.mean() - mu @ weights), fill.astype(np.float64))
+        penalty = self.ridge * len(z) * np.eye(z.shape[1])
+        w = np.linalg.solve(z.T @ z + penalty, z.T @ (target - target.mean()))
+        self.weights_ = w / sd
+        self.intercept_ = float(target.mean() - mu @ self.weights_)
+        self.fill_ = fill.astype(np.float64)
+        return self
+
+    def state(self) -> dict[str, Any]:
+        """JSON-able learned state."""
+        return {
+            "weights": self.weights_.tolist(),
+            "intercept": self.intercept_,
+            "fill": self.fill_.tolist(),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Prefilter:
+        """Rebuild a fitted prefilter from :meth:`state`."""
+        pre = cls()
+        pre.weights_ = np.asarray(state["weights"], dtype=np.float64)
+        pre.intercept_ = float(state["intercept"])
+        pre.fill_ = np.asarray(state["fill"], dtype=np.float64)
+        return pre
 
 
 @dataclass
@@ -118,13 +139,7 @@ class MatchModel:
             "features": self.feature_names,
             "engagement_weight": self.engagement_weight,
             "pipeline": params,
-            "prefilter": None
-            if self.prefilter is None
-            else {
-                "weights": self.prefilter.weights.tolist(),
-                "intercept": self.prefilter.intercept,
-                "fill": self.prefilter.fill.tolist(),
-            },
+            "prefilter": None if self.prefilter is None else self.prefilter.state(),
             "metadata": self.metadata,
         }
         (folder / "model.json").write_text(json.dumps(doc, indent=2, default=str))
@@ -155,11 +170,7 @@ class MatchModel:
             if engagement_file.exists()
             else None,
             engagement_weight=float(doc["engagement_weight"]),
-            prefilter=None
-            if pre is None
-            else Prefilter(
-                np.asarray(pre["weights"]), float(pre["intercept"]), np.asarray(pre["fill"])
-            ),
+            prefilter=None if pre is None else Prefilter.from_state(pre),
             version=str(doc["version"]),
             metadata=dict(doc.get("metadata", {})),
         )

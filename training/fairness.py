@@ -1,9 +1,12 @@
 """Offline fairness: a model's matches on the held-out split, as fairness-report inputs.
 
-The engine (:class:`matcher.engine.Matcher`) answers every validation intake exactly as the API
-would; its lists become impressions, its per-intake status and eligible counts the intake rows,
-and every eligible pair carries the model's predicted benefit as merit (plus the world's true
-benefit when the data is synthetic).
+The training job derives them from the held-out pairs evaluation scored
+(:func:`heldout_inputs`); :func:`offline_inputs` lets the engine
+(:class:`matcher.engine.Matcher`) answer every validation intake exactly as the API would (the
+``fairness-report`` command, and exposure mitigation, which needs the engine's sequential
+state). Either way the lists become impressions, the per-intake status and eligible counts the
+intake rows, and every eligible pair carries the model's predicted benefit as merit (plus the
+world's true benefit when the data is synthetic).
 
 Also here: the promotion gate's reading of a report (:func:`fairness_gate`) and writing reports
 to disk, atomically (:func:`write_report`, :func:`publish_report`: the copies that
@@ -20,12 +23,14 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from core.config import MatcherConfig
 from core.errors import ConfigError
 from features.dataset import Dataset
 from features.outcomes import has_outcome
+from features.vocab import Format
 from matcher.engine import Matcher
 from matcher.fairness import (
     FairnessConfig,
@@ -37,10 +42,14 @@ from matcher.fairness import (
     evaluate_tradeoff,
 )
 from matcher.model import MatchModel
-from matcher.triage import triage
+from matcher.ranking import load_aware, rank_within_groups, top_per_group
+from matcher.results import Status
+from matcher.triage import Route, triage
 from reports import render_html
-from training.scorecard import Truth
+from training.heldout import HeldOut, Truth
 from training.splits import subset, time_split
+
+_IN_PERSON = np.uint64(1 << list(Format).index(Format.IN_PERSON))
 
 TRADEOFF_STRENGTHS = (0.0, 0.25, 0.5, 1.0)
 """Re-ranking strengths the report's trade-off table compares (0 = as served without it)."""
@@ -137,27 +146,84 @@ def offline_tradeoff(
     return evaluate_tradeoff(inputs.eligible, inputs.therapists, strengths=strengths, config=config)
 
 
-def offline_report(
+def heldout_inputs(
+    heldout: HeldOut,
     model: MatchModel,
-    dataset: Dataset,
+    training_outcomes: npt.NDArray[np.object_],
     *,
-    truth: Truth | None = None,
-    config: FairnessConfig | None = None,
-    holdout_fraction: float = 0.2,
-    seed: int = 0,
+    top_k: int = 10,
     matcher_config: MatcherConfig | None = None,
-    tradeoff: bool = True,
-) -> FairnessReport:
-    """The fairness report of a model on the held-out split (with the mitigation trade-off at
-    :data:`TRADEOFF_STRENGTHS` unless ``tradeoff`` is False)."""
-    inputs = offline_inputs(
-        model,
-        dataset,
-        truth=truth,
-        holdout_fraction=holdout_fraction,
-        seed=seed,
-        matcher_config=matcher_config,
+) -> FairnessInputs:
+    """Fairness inputs from the held-out pairs evaluation already scored: no second engine run.
+
+    The served lists follow :meth:`matcher.engine.Matcher.score_batch` and ``match_frame`` step
+    by step on the scored eligible pairs: phase one keeps each intake's ``phase_one_size`` best
+    by the prefilter (when some intake has more), the model score is re-ranked load-aware and
+    with the severe in-person boost, and the top ``top_k`` is shown (``tests/test_heldout.py``
+    checks them against the engine's answers). ``training_outcomes`` holds the therapist id of
+    each training-split outcome (the ``n_outcomes`` of each therapist). Exposure mitigation
+    needs the engine's sequential replay (:func:`offline_inputs`).
+    """
+    config = matcher_config or MatcherConfig()
+    if config.exposure_mitigation > 0:
+        raise ValueError("exposure mitigation needs the engine's replay: use offline_inputs")
+    cand, pool = heldout.candidates, heldout.pool
+    batch, pairs = cand.batch, cand.pairs
+    keep = np.arange(len(pairs))
+    counts = np.bincount(pairs.intake_idx, minlength=len(batch))
+    if model.prefilter is not None and counts.max(initial=0) > config.phase_one_size:
+        phase_one = model.prefilter.score(cand.x)
+        keep = np.flatnonzero(top_per_group(pairs.intake_idx, phase_one, config.phase_one_size))
+    intake, therapist = pairs.intake_idx[keep], pairs.therapist_idx[keep]
+    score = cand.predictions.score[keep]
+    adjusted = load_aware(score, pool.load[therapist], config.load_penalty)
+    severe = cand.routes.severe[intake]
+    in_person = (pool.formats[therapist] & _IN_PERSON) != 0
+    adjusted = adjusted * (1 + config.severe_in_person_boost * (severe & in_person))
+    rank = rank_within_groups(intake, adjusted)
+    rows = np.flatnonzero(rank < top_k)
+    rows = rows[np.lexsort((rank[rows], intake[rows]))]
+    shown = pd.DataFrame(
+        {
+            "intake_id": batch.ids[intake[rows]],
+            "therapist_id": pool.ids[therapist[rows]],
+            "position": rank[rows] + 1,
+            "score": np.round(score[rows], 6),
+        }
     )
+    eligible = pd.DataFrame(
+        {"intake_id": batch.ids[intake], "therapist_id": pool.ids[therapist], "merit": score}
+    )
+    if cand.p_true is not None and len(eligible):
+        eligible["true_benefit"] = cand.p_true[keep]
+        shown["true_benefit"] = cand.p_true[keep][rows]
+    crisis = cand.routes.route == Route.CRISIS
+    listed = np.bincount(intake[rows], minlength=len(batch)) > 0
+    status = np.where(
+        crisis,
+        Status.CRISIS.value,
+        np.where(listed, Status.MATCHED.value, Status.NO_ELIGIBLE_MATCH.value),
+    )
+    outcomes = pd.Series(training_outcomes).astype(str).value_counts()
+    therapists = heldout.valid.therapists
+    therapists = therapists.assign(
+        n_outcomes=therapists["therapist_id"].astype(str).map(outcomes).fillna(0).astype(int)
+    )
+    return FairnessInputs(
+        intakes=cand.intakes.assign(
+            status=status, n_eligible=np.where(crisis, 0, cand.eligibility.n_eligible)
+        ),
+        therapists=therapists,
+        impressions=shown,
+        eligible=eligible,
+    )
+
+
+def inputs_report(
+    inputs: FairnessInputs, config: FairnessConfig | None = None, *, tradeoff: bool = True
+) -> FairnessReport:
+    """The fairness report of some inputs (with the mitigation trade-off at
+    :data:`TRADEOFF_STRENGTHS` unless ``tradeoff`` is False)."""
     table = offline_tradeoff(inputs, config) if tradeoff else None
     return build_report(inputs, config, tradeoff=table)
 
@@ -230,8 +296,9 @@ def publish_report(report: FairnessReport, folder: Path) -> dict[ReportFormat, P
 __all__ = [
     "TRADEOFF_STRENGTHS",
     "fairness_gate",
+    "heldout_inputs",
+    "inputs_report",
     "offline_inputs",
-    "offline_report",
     "offline_tradeoff",
     "publish_report",
     "render",

@@ -9,14 +9,17 @@ position 1, which removes position bias from the click signal.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from features.outcomes import good_outcome, has_outcome
-from features.pipeline import CATEGORICAL, FEATURE_NAMES, MONOTONE
+from features.pipeline import CATEGORICAL, FEATURE_NAMES, MONOTONE, FeaturePipeline
 from matcher.model import MatchModel, Prefilter
 from training.config import TrainConfig
 from training.labels import graded_label
@@ -44,6 +47,46 @@ def _split_groups(
     return np.isin(group, chosen)
 
 
+def booster_params(config: TrainConfig, feature_names: list[str]) -> dict[str, Any]:
+    """LightGBM parameters of one booster, the same for the local and the Dask engine: the
+    configured booster, the seed, and (with ``config.monotone``) monotone constraints
+    (+1 for the features of :data:`~features.pipeline.MONOTONE`, −1 for ``position``)."""
+    params = {**config.booster, "seed": config.seed}
+    if config.monotone:
+        direction = MONOTONE | {"position": -1}
+        params["monotone_constraints"] = [direction.get(n, 0) for n in feature_names]
+    return params
+
+
+def categorical_features(feature_names: list[str]) -> list[str]:
+    """The categorical features among ``feature_names`` (:data:`~features.pipeline.CATEGORICAL`)."""
+    return [c for c in CATEGORICAL if c in feature_names]
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the two boosters learn from logged rows."""
+
+    started: npt.NDArray[np.bool_]
+    """Rows with a known outcome (the outcome booster's rows)."""
+    good: npt.NDArray[np.float64]
+    """1 for a good outcome (outcome booster label, on ``started`` rows)."""
+    engaged: npt.NDArray[np.float64]
+    """1 when the graded label is ≥ 2 (engagement booster label, every row)."""
+    position: npt.NDArray[np.float32]
+    """The logged position, the engagement booster's extra column, shape (n, 1)."""
+
+    @classmethod
+    def of(cls, interactions: pd.DataFrame, config: TrainConfig) -> Targets:
+        """The targets of logged interaction rows."""
+        return cls(
+            started=has_outcome(interactions),
+            good=good_outcome(interactions).astype(np.float64),
+            engaged=(graded_label(interactions, config.labels) >= 2).astype(np.float64),
+            position=interactions["position"].to_numpy(dtype=np.float32)[:, None],
+        )
+
+
 def fit_booster(
     x: npt.NDArray[np.float32],
     y: npt.NDArray[np.float64],
@@ -52,14 +95,13 @@ def fit_booster(
     feature_names: list[str],
 ) -> lgb.Booster:
     """A binary LightGBM booster; rounds chosen by early stopping on held-out groups."""
-    params = {**config.booster, "seed": config.seed}
-    if config.monotone:
-        direction = MONOTONE | {"position": -1}
-        params["monotone_constraints"] = [direction.get(n, 0) for n in feature_names]
+    params = booster_params(config, feature_names)
     stop = _split_groups(group, config.early_stopping_fraction, config.seed)
-    categorical = [c for c in CATEGORICAL if c in feature_names]
     train = lgb.Dataset(
-        x[~stop], label=y[~stop], feature_name=feature_names, categorical_feature=categorical
+        x[~stop],
+        label=y[~stop],
+        feature_name=feature_names,
+        categorical_feature=categorical_features(feature_names),
     )
     valid = lgb.Dataset(x[stop], label=y[stop], reference=train)
     return lgb.train(
@@ -71,42 +113,45 @@ def fit_booster(
     )
 
 
-def fit_boosters(rows: LoggedRows, config: TrainConfig) -> tuple[MatchModel, FitReport]:
-    """Fit outcome and engagement boosters on logged rows (features out-of-fold) → a model.
-
-    The returned model's pipeline is not set (the caller supplies the fitted pipeline).
-    """
-    import time
-
+def fit_boosters(
+    rows: LoggedRows, config: TrainConfig, pipeline: FeaturePipeline
+) -> tuple[MatchModel, FitReport]:
+    """Fit outcome and engagement boosters on logged rows (features out-of-fold) → the model
+    that scores with ``pipeline``."""
     start = time.perf_counter()
-    inter = rows.interactions
     names = list(FEATURE_NAMES)
-    started = has_outcome(inter)
-    good = good_outcome(inter).astype(np.float64)
-    outcome = fit_booster(rows.x[started], good[started], rows.group[started], config, names)
-    engaged = (graded_label(inter, config.labels) >= 2).astype(np.float64)
-    position = inter["position"].to_numpy(dtype=np.float32)[:, None]
-    engagement = fit_booster(
-        np.hstack([rows.x, position]), engaged, rows.group, config, [*names, "position"]
+    t = Targets.of(rows.interactions, config)
+    outcome = fit_booster(
+        rows.x[t.started], t.good[t.started], rows.group[t.started], config, names
     )
-    prefilter = Prefilter.fit(
+    engagement = fit_booster(
+        np.hstack([rows.x, t.position]), t.engaged, rows.group, config, [*names, "position"]
+    )
+    prefilter = Prefilter().fit(
         rows.x, np.asarray(outcome.predict(rows.x, raw_score=True), dtype=np.float64)
     )
     model = MatchModel(
-        pipeline=None,  # type: ignore[arg-type]
+        pipeline=pipeline,
         outcome=outcome,
         engagement=engagement,
         engagement_weight=config.engagement_weight,
         prefilter=prefilter,
     )
     report = FitReport(
-        outcome_rows=int(started.sum()),
+        outcome_rows=int(t.started.sum()),
         outcome_rounds=outcome.best_iteration or outcome.current_iteration(),
-        engagement_rows=len(inter),
+        engagement_rows=len(rows.interactions),
         engagement_rounds=engagement.best_iteration or engagement.current_iteration(),
         fit_seconds=time.perf_counter() - start,
     )
     return model, report
 
 
-__all__ = ["FitReport", "fit_booster", "fit_boosters"]
+__all__ = [
+    "FitReport",
+    "Targets",
+    "booster_params",
+    "categorical_features",
+    "fit_booster",
+    "fit_boosters",
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -18,25 +19,27 @@ from typing import Any
 
 import mlflow
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from distributed import Client
 from mlflow.models import infer_signature
 
 from core.settings import Settings
 from features.dataset import Dataset, load_dataset
-from features.encoding import TherapistPool
+from features.encoding import IntakeBatch, TherapistPool
+from features.outcomes import has_outcome
 from features.pipeline import FEATURE_NAMES, FeaturePipeline
+from features.track_record import TrackRecord
 from matcher.fairness import FairnessReport, Level
 from matcher.model import MatchModel
 from reports import render_html
 from training import tracking
 from training.baselines import default_baselines
 from training.config import TrainConfig
-from training.fairness import fairness_gate, offline_report
+from training.fairness import fairness_gate, heldout_inputs, inputs_report
 from training.fit import FitReport, fit_boosters
+from training.heldout import HeldOut, score_holdout
 from training.labels import graded_label
-from training.matrices import logged_rows
+from training.matrices import LoggedRows, OutcomeTable, logged_rows
 from training.promotion import Evidence, promotion_gate
 from training.registry import ARTIFACT, PromotionDecision, promote
 from training.scorecard import Scorer, Truth, scorecard
@@ -61,6 +64,9 @@ class TrainResult:
     """The model's offline fairness report on the held-out split."""
     evidence: Evidence | None = None
     """What the promotion gate compared (:mod:`training.promotion`)."""
+    heldout: HeldOut | None = None
+    """The held-out split scored once (logged rows and eligible pairs, with predictions): what
+    evaluation and the fairness report read, and any later offline evaluation may read."""
 
 
 def load_truth(folder: Path) -> Truth | None:
@@ -85,79 +91,117 @@ def fit_and_evaluate(
     progress: Progress | None = None,
     client: Client | None = None,
 ) -> TrainResult:
-    """Everything but MLflow: split, out-of-fold features, fit, scorecard, serving pipeline.
+    """Everything but MLflow: split, out-of-fold features, fit, scorecard, fairness, serving.
 
-    With a Dask ``client`` features are built per partition on the cluster and the boosters are
-    fitted with ``lightgbm.dask`` (see :mod:`training.distributed`).
+    Each artefact is built once: the therapist pool and the encoding of every intake, the
+    training outcome table, the held-out scoring (shared by the scorecard, the fairness report
+    and :attr:`TrainResult.heldout` for later consumers). With a Dask ``client`` features are
+    built per partition on the cluster and the boosters are fitted with ``lightgbm.dask`` (see
+    :mod:`training.distributed`).
     """
     say = progress or (lambda _: None)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+    clock = _Clock()
     train_ids, valid_ids = time_split(dataset, config.holdout_fraction, seed=config.seed)
     train, valid = subset(dataset, train_ids), subset(dataset, valid_ids)
-    pool = TherapistPool.from_frame(dataset.therapists)
     say("features")
-    pipeline = FeaturePipeline(text_dims=config.text_dims, seed=config.seed).fit(train)
+    pool = TherapistPool.from_frame(dataset.therapists)
+    batch = pool.encode_intakes(dataset.intakes)
+    clock.lap("encode")
+    pipeline = FeaturePipeline(text_dims=config.text_dims, seed=config.seed)
+    pipeline.fit(train, pool, batch)
+    pipeline.intake_text(batch)
+    clock.lap("pipeline")
+    rows: LoggedRows | None = None
     if client is not None:
         say("fit on dask")
         from training.distributed import fit_boosters_dask
 
-        model = fit_boosters_dask(pipeline, train, pool, config, client)
-        timings["features+fit"] = time.perf_counter() - t0
+        model = fit_boosters_dask(pipeline, train, pool, config, client, batch=batch)
+        seconds = clock.lap("features+fit")
         fit_report = FitReport(
-            0,
-            config.dask_rounds,
-            len(train.interactions),
-            config.dask_rounds,
-            timings["features+fit"],
+            0, config.dask_rounds, len(train.interactions), config.dask_rounds, seconds
         )
-        rows = None
+        training_outcomes = train.interactions.loc[
+            has_outcome(train.interactions), "therapist_id"
+        ].to_numpy(dtype=object)
     else:
-        rows = logged_rows(pipeline, train, pool, folds=config.folds, seed=config.seed)
-        timings["features"] = time.perf_counter() - t0
+        rows = logged_rows(pipeline, train, pool, folds=config.folds, seed=config.seed, batch=batch)
+        clock.lap("features")
         say("fit")
-        model, fit_report = fit_boosters(rows, config)
-        timings["fit"] = fit_report.fit_seconds
-    model.pipeline = pipeline
+        model, fit_report = fit_boosters(rows, config, pipeline)
+        clock.lap("fit")
+        training_outcomes = rows.outcomes.therapist_ids
     say("evaluate")
-    t1 = time.perf_counter()
-    scorers: dict[str, Scorer] = {
-        **_model_scorers(model),
-    }
+    heldout = score_holdout(
+        model,
+        valid,
+        pool,
+        truth=truth,
+        batch=batch,
+        max_intakes=config.max_truth_intakes,
+        seed=config.seed,
+    )
+    clock.lap("score_holdout")
+    scorers: dict[str, Scorer] = {}
     if config.baselines and rows is not None:
         y = graded_label(train.interactions, config.labels)
         for name, baseline in default_baselines(config.seed).items():
             scorers[name] = baseline.fit(rows.x, y, rows.group).score
-    table = scorecard(
-        scorers,
-        pipeline,
-        valid,
-        pool,
-        truth=truth,
-        top_k=config.top_k,
-        labels=config.labels,
-        max_truth_intakes=config.max_truth_intakes,
-        seed=config.seed,
-    )
-    timings["evaluate"] = time.perf_counter() - t1
+    clock.lap("baselines")
+    table = scorecard(heldout, scorers, top_k=config.top_k, labels=config.labels)
+    clock.lap("evaluate")
     say("fairness")
-    t2 = time.perf_counter()
-    # Before the serving pipeline goes in: track records from the training split only, so the
-    # held-out answers are not flattered by their own outcomes.
-    fairness = offline_report(
-        model,
-        dataset,
-        truth=truth,
-        config=config.fairness,
-        holdout_fraction=config.holdout_fraction,
-        seed=config.seed,
-    )
-    timings["fairness"] = time.perf_counter() - t2
+    # The model still scores with the training split's track records, so the held-out answers
+    # are not flattered by their own outcomes.
+    inputs = heldout_inputs(heldout, model, training_outcomes)
+    fairness = inputs_report(inputs, config.fairness)
+    clock.lap("fairness")
     serving = copy.copy(pipeline)
-    serving.track_record_ = pipeline.fit_track_record(dataset, pool)
-    model.pipeline = serving
+    serving.track_record_ = _serving_track_record(
+        pipeline, rows, heldout, dataset=dataset, pool=pool, batch=batch
+    )
+    model = dataclasses.replace(model, pipeline=serving)
+    clock.lap("serving_record")
     metrics = {k: float(v) for k, v in table.loc["model"].items() if pd.notna(v)}
-    return TrainResult(model, table, fit_report, timings, metrics=metrics, fairness=fairness)
+    return TrainResult(
+        model,
+        table,
+        fit_report,
+        clock.timings,
+        metrics=metrics,
+        fairness=fairness,
+        heldout=heldout,
+    )
+
+
+def _serving_track_record(
+    pipeline: FeaturePipeline,
+    rows: LoggedRows | None,
+    heldout: HeldOut,
+    *,
+    dataset: Dataset,
+    pool: TherapistPool,
+    batch: IntakeBatch,
+) -> TrackRecord:
+    """The track record serving uses: every outcome of the dataset (training and held-out),
+    from the outcome tables the job already built."""
+    if rows is None:
+        return pipeline.fit_track_record(dataset, pool, batch)
+    return OutcomeTable.concat([rows.outcomes, heldout.logged.outcomes]).fit_track_record()
+
+
+class _Clock:
+    """Wall time per phase of the job (seconds), in the order the phases ran."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> float:
+        now = time.perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - self._last
+        self._last = now
+        return self.timings[phase]
 
 
 def run_training(
@@ -183,20 +227,20 @@ def run_training(
     t0 = time.perf_counter()
     registry = tracking.configure(settings)
     with mlflow.start_run() as run:
-        mlflow.log_params(_flat_params(config))
-        mlflow.log_param("engine", "local" if client is None else "dask")
-        mlflow.log_param("data_fingerprint", tracking.fingerprint(dataset))
-        mlflow.log_param("rows", len(dataset.interactions))
-        mlflow.log_metrics(result.metrics)
-        mlflow.log_metrics({f"seconds_{k}": v for k, v in result.timings.items()})
-        mlflow.log_table(result.scorecard.reset_index(names="ranker"), "evaluation.json")
-        tracking.log_json(list(FEATURE_NAMES), "features.json")
-        fairness_ok, fairness_why = _log_fairness(result.fairness, config)
+        params = _flat_params(config) | {
+            "engine": "local" if client is None else "dask",
+            "data_fingerprint": tracking.fingerprint(dataset),
+            "rows": len(dataset.interactions),
+        }
+        metrics = result.metrics | {f"seconds_{k}": v for k, v in result.timings.items()}
+        tags: dict[str, str] = {}
+        fairness_ok, fairness_why = _fairness_verdict(result.fairness, config, metrics, tags)
         with tempfile.TemporaryDirectory() as tmp:
-            gains = result.model.outcome.feature_importance("gain").tolist()
-            tracking.log_importance_chart(
-                list(FEATURE_NAMES), gains, Path(tmp) / "feature_importance.png"
-            )
+            # Every run artifact is written to one folder and uploaded once.
+            staged = Path(tmp) / "run"
+            _stage_artifacts(result, staged)
+            mlflow.log_artifacts(str(staged))
+            mlflow.log_table(result.scorecard.reset_index(names="ranker"), "evaluation.json")
             model_dir = result.model.save(Path(tmp) / ARTIFACT)
             example = pd.DataFrame(
                 np.zeros((2, len(FEATURE_NAMES)), dtype=np.float32), columns=list(FEATURE_NAMES)
@@ -206,6 +250,7 @@ def run_training(
                 python_model=str(Path(__file__).with_name("pyfunc_model.py")),
                 artifacts={ARTIFACT: str(model_dir)},
                 signature=infer_signature(example, np.zeros(2)),
+                pip_requirements=tracking.model_requirements(),
                 registered_model_name=settings.model_name,
             )
         version = str(info.registered_model_version)
@@ -224,13 +269,12 @@ def run_training(
             decision = dataclasses.replace(decision, reason=f"fairness gate: {fairness_why}")
         if decision.promoted:
             promote(registry, settings.model_name, version)
-        mlflow.set_tags(
-            {
-                "promoted": str(decision.promoted),
-                "promotion_reason": decision.reason[:MAX_TAG],
-                "model_version": version,
-            }
-        )
+        tags |= {
+            "promoted": str(decision.promoted),
+            "promotion_reason": decision.reason[:MAX_TAG],
+            "model_version": version,
+        }
+        tracking.log_batch(run.info.run_id, params=params, metrics=metrics, tags=tags)
         result.run_id = run.info.run_id
     result.version = f"{settings.model_name}/{version}"
     result.model.version = result.version
@@ -243,47 +287,39 @@ MAX_TAG = 4000
 """MLflow tag values are bounded; longer reasons are cut."""
 
 
-def _log_fairness(report: FairnessReport | None, config: TrainConfig) -> tuple[bool, str]:
-    """Log the report (HTML + JSON artifacts, fail/warn counts, gate tags) in the active run;
-    return (gate passes, why). The gate always passes when ``config.fairness_gate`` is off."""
+def _fairness_verdict(
+    report: FairnessReport | None,
+    config: TrainConfig,
+    metrics: dict[str, float],
+    tags: dict[str, str],
+) -> tuple[bool, str]:
+    """Add the report's fail/warn counts to ``metrics`` and the gate tags to ``tags``; return
+    (gate passes, why). The gate always passes when ``config.fairness_gate`` is off."""
     if report is None:
-        mlflow.set_tag("fairness_gate", "off" if not config.fairness_gate else "no report")
+        tags["fairness_gate"] = "off" if not config.fairness_gate else "no report"
         return True, "no fairness report"
-    mlflow.log_text(render_html(report), "fairness/report.html")
-    tracking.log_json(report.to_json(), "fairness/report.json")
     counts = report.level_counts()
-    mlflow.log_metrics(
-        {
-            "fairness_fail": counts[Level.FAIL.value],
-            "fairness_warn": counts[Level.WARN.value],
-        }
-    )
+    metrics["fairness_fail"] = counts[Level.FAIL.value]
+    metrics["fairness_warn"] = counts[Level.WARN.value]
     passes, why = fairness_gate(report)
-    mlflow.set_tags(
-        {
-            "fairness_gate": "on" if config.fairness_gate else "off",
-            "fairness_verdict": why[:MAX_TAG],
-        }
-    )
+    tags["fairness_gate"] = "on" if config.fairness_gate else "off"
+    tags["fairness_verdict"] = why[:MAX_TAG]
     return passes or not config.fairness_gate, why
 
 
-def _model_scorers(model: MatchModel) -> dict[str, Scorer]:
-    """The model, and each of its two predictions alone, predicting each booster once per matrix."""
-    last: dict[str, Any] = {}
-
-    def parts(
-        x: npt.NDArray[np.float32],
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        if last.get("x") is not x:
-            last.update(x=x, benefit=model.benefit(x), engagement=model.engagement_probability(x))
-        return last["benefit"], last["engagement"]
-
-    return {
-        "model": lambda x: model.combine(*parts(x)),
-        "benefit_only": lambda x: parts(x)[0],
-        "engagement_only": lambda x: parts(x)[1],
-    }
+def _stage_artifacts(result: TrainResult, folder: Path) -> None:
+    """Write the run's artifacts into ``folder``: ``features.json``, the feature-importance
+    chart and, with a report, ``fairness/report.html`` and ``fairness/report.json``."""
+    folder.mkdir(parents=True)
+    (folder / "features.json").write_text(json.dumps(list(FEATURE_NAMES), indent=2))
+    gains = result.model.outcome.feature_importance("gain").tolist()
+    tracking.importance_chart(list(FEATURE_NAMES), gains, folder / "feature_importance.png")
+    if result.fairness is not None:
+        (folder / "fairness").mkdir()
+        (folder / "fairness" / "report.html").write_text(render_html(result.fairness))
+        (folder / "fairness" / "report.json").write_text(
+            json.dumps(result.fairness.to_json(), indent=2, default=str)
+        )
 
 
 def _flat_params(config: TrainConfig) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""Feature matrices for training: logged rows with out-of-fold track records, and candidate sets."""
+"""Feature matrices for training: logged rows with out-of-fold track records.
+
+A job encodes its therapist pool and every intake once (:class:`~features.encoding.IntakeBatch`)
+and hands the same encodings to fitting, evaluation and serving; here each logged row's profile
+columns are computed once, and only the track-record columns change from fold to fold.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,42 @@ import pandas as pd
 from features.dataset import Dataset
 from features.encoding import IntakeBatch, Pairs, TherapistPool
 from features.outcomes import has_outcome
-from features.pipeline import FeaturePipeline
+from features.pipeline import PROFILE_COLUMNS, TRACK_RECORD_COLUMNS, FeaturePipeline, outcome_rows
 from features.track_record import TrackRecord
 from training.splits import intake_folds
+
+F32 = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class OutcomeTable:
+    """Logged rows with a known outcome, as a track record is fitted on them."""
+
+    therapist_ids: npt.NDArray[np.object_]
+    domains: npt.NDArray[np.int64]
+    good: npt.NDArray[np.bool_]
+    expected: F32
+    """The outcome the case-mix model expects from the client's profile."""
+
+    def take(self, keep: npt.NDArray[np.bool_]) -> OutcomeTable:
+        """The rows selected by ``keep``."""
+        return OutcomeTable(
+            self.therapist_ids[keep], self.domains[keep], self.good[keep], self.expected[keep]
+        )
+
+    def fit_track_record(self) -> TrackRecord:
+        """A case-mix-adjusted track record fitted on these outcomes."""
+        return TrackRecord().fit(self.therapist_ids, self.domains, self.good, self.expected)
+
+    @staticmethod
+    def concat(tables: list[OutcomeTable]) -> OutcomeTable:
+        """The rows of several tables, in order."""
+        return OutcomeTable(
+            np.concatenate([t.therapist_ids for t in tables]),
+            np.concatenate([t.domains for t in tables]),
+            np.concatenate([t.good for t in tables]),
+            np.concatenate([t.expected for t in tables]),
+        )
 
 
 @dataclass(frozen=True)
@@ -22,20 +60,41 @@ class LoggedRows:
 
     batch: IntakeBatch
     pairs: Pairs
-    x: npt.NDArray[np.float32]
+    x: F32
     group: npt.NDArray[np.int64]
     """Query group (intake row in ``batch``) of each interaction row."""
     interactions: pd.DataFrame
+    outcomes: OutcomeTable
+    """The rows with a known outcome (``has_outcome`` order), for track records."""
 
 
 def logged_pairs(dataset: Dataset, pool: TherapistPool) -> tuple[IntakeBatch, Pairs]:
     """Encode the intakes and map each interaction row to (intake row, pool row)."""
     batch = pool.encode_intakes(dataset.intakes)
-    index = pd.Index(dataset.intakes["intake_id"].astype(str))
-    inter = dataset.interactions
-    i = index.get_indexer(inter["intake_id"].astype(str))
-    j = pool.positions(inter["therapist_id"].astype(str).tolist())
-    return batch, Pairs(i.astype(np.int64), j)
+    return batch, Pairs.of_interactions(dataset.interactions, batch, pool)
+
+
+@dataclass(frozen=True)
+class Folds:
+    """Out-of-fold track records: a fold per logged row, one record per fold fitted on the
+    other folds' outcomes."""
+
+    fold: npt.NDArray[np.int64]
+    records: tuple[TrackRecord, ...]
+
+    @classmethod
+    def fit(
+        cls, interactions: pd.DataFrame, outcomes: OutcomeTable, folds: int, seed: int
+    ) -> Folds:
+        """Folds of whole intakes (:func:`~training.splits.intake_folds`) and their records."""
+        fold = intake_folds(interactions["intake_id"], folds, seed)
+        outcome_fold = fold[has_outcome(interactions)]
+        records = tuple(outcomes.take(outcome_fold != f).fit_track_record() for f in range(folds))
+        return cls(fold, records)
+
+    def rows(self, keep: npt.NDArray[np.bool_]) -> Folds:
+        """The folds of some logged rows (the records stay)."""
+        return Folds(self.fold[keep], self.records)
 
 
 def logged_rows(
@@ -43,33 +102,42 @@ def logged_rows(
     dataset: Dataset,
     pool: TherapistPool,
     *,
-    folds: int = 0,
+    folds: int | Folds = 0,
     seed: int = 0,
+    batch: IntakeBatch | None = None,
 ) -> LoggedRows:
-    """Features of every logged row.
+    """Features of every logged row: the one out-of-fold routine of both training engines.
 
     With ``folds > 1`` each row's track record is fitted on the other folds' outcomes only (rows
-    of one intake share a fold), so no outcome leaks into its own features; with ``folds ≤ 1``
-    the pipeline's own (past) track record is used.
+    of one intake share a fold), so no outcome leaks into its own features; ``folds`` may also
+    be precomputed :class:`Folds` (the Dask engine fits them once on the client and builds each
+    partition's rows on a worker). With ``folds ≤ 1`` the pipeline's own (past) track record
+    is used. ``batch`` is an encoding of (at least) the dataset's intakes against ``pool``;
+    without it the intakes are encoded here.
     """
-    batch, pairs = logged_pairs(dataset, pool)
-    text = pipeline.text_.transform(batch.free_text)
-    x = np.empty((len(pairs), len(pipeline.feature_names)), dtype=np.float32)
-    if folds <= 1:
-        x[:] = pipeline.transform(batch, pool, pairs, intake_text=text)
+    if batch is None:
+        batch, pairs = logged_pairs(dataset, pool)
     else:
-        inter = dataset.interactions
-        fold = intake_folds(inter["intake_id"], folds, seed)
-        ids, domains, good, expected = pipeline.outcome_table(dataset, pool)
-        outcome_fold = fold[has_outcome(inter)]
-        for f in range(folds):
-            rows = fold == f
-            other = outcome_fold != f
-            tr = TrackRecord().fit(ids[other], domains[other], good[other], expected[other])
-            x[rows] = pipeline.transform(
-                batch, pool, pairs.take(rows), track_record=tr, intake_text=text
+        pairs = Pairs.of_interactions(dataset.interactions, batch, pool)
+    inter = dataset.interactions
+    started = has_outcome(inter)
+    x = np.empty((len(pairs), len(pipeline.feature_names)), dtype=np.float32)
+    x[:, PROFILE_COLUMNS] = pipeline.transform(batch, pool, pairs, columns=PROFILE_COLUMNS)
+    ids, domains, good = outcome_rows(dataset)
+    outcomes = OutcomeTable(ids, domains, good, pipeline.expected(x[started][:, PROFILE_COLUMNS]))
+    if isinstance(folds, int) and folds > 1:
+        folds = Folds.fit(inter, outcomes, folds, seed)
+    if isinstance(folds, Folds):
+        for f, record in enumerate(folds.records):
+            rows = np.flatnonzero(folds.fold == f)
+            x[np.ix_(rows, TRACK_RECORD_COLUMNS)] = pipeline.transform(
+                batch, pool, pairs.take(rows), track_record=record, columns=TRACK_RECORD_COLUMNS
             )
-    return LoggedRows(batch, pairs, x, pairs.intake_idx, dataset.interactions)
+    else:
+        x[:, TRACK_RECORD_COLUMNS] = pipeline.transform(
+            batch, pool, pairs, columns=TRACK_RECORD_COLUMNS
+        )
+    return LoggedRows(batch, pairs, x, pairs.intake_idx, inter, outcomes)
 
 
-__all__ = ["LoggedRows", "logged_pairs", "logged_rows"]
+__all__ = ["Folds", "LoggedRows", "OutcomeTable", "logged_pairs", "logged_rows"]

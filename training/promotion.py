@@ -29,6 +29,7 @@ from features.dataset import Dataset
 from features.encoding import TherapistPool
 from matcher.model import MatchModel
 from training.config import TrainConfig
+from training.heldout import score_holdout
 from training.model_uris import load_model_uri
 from training.offpolicy.evaluate import OffPolicyContext
 from training.offpolicy.intervals import Estimate, mean_estimate
@@ -99,18 +100,16 @@ def past_only(model: MatchModel, train: Dataset) -> MatchModel:
 
 
 def _uplift(model: MatchModel, valid: Dataset, truth: Truth, config: TrainConfig) -> float:
-    table = scorecard(
-        {"m": model.score},
-        model.pipeline,
+    heldout = score_holdout(
+        model,
         valid,
         TherapistPool.from_frame(valid.therapists),
         truth=truth,
-        top_k=(5,),
-        labels=config.labels,
-        max_truth_intakes=config.max_truth_intakes,
+        max_intakes=config.max_truth_intakes,
         seed=config.seed,
     )
-    return float(table.loc["m", UPLIFT])
+    table = scorecard(heldout, top_k=(5,), labels=config.labels)
+    return float(table.loc["model", UPLIFT])
 
 
 def _estimate_dict(est: Estimate) -> dict[str, float]:

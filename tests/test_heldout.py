@@ -1,0 +1,110 @@
+"""The job's shared artefacts give what the separate computations gave.
+
+Out-of-fold rows (profile columns once, track-record columns per fold) equal transforming each
+fold's rows in full with that fold's record; the fairness inputs derived from the held-out pairs
+evaluation scored equal the engine's own answers to the same intakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.dataset import Dataset
+from features.encoding import IntakeBatch, TherapistPool
+from features.outcomes import has_outcome
+from features.pipeline import FeaturePipeline
+from features.track_record import TrackRecord
+from matcher.engine import MatcherConfig
+from matcher.model import MatchModel
+from synth import SyntheticWorld, WorldConfig, generate_world
+from training.config import TrainConfig
+from training.fairness import heldout_inputs, offline_inputs
+from training.fit import fit_boosters
+from training.heldout import HeldOut, score_holdout
+from training.matrices import LoggedRows, logged_rows
+from training.splits import intake_folds, subset, time_split
+
+CONFIG = TrainConfig(folds=3, max_rounds=120, baselines=False)
+
+
+@dataclass
+class Fitted:
+    world: SyntheticWorld
+    train: Dataset
+    pool: TherapistPool
+    batch: IntakeBatch
+    pipeline: FeaturePipeline
+    rows: LoggedRows
+    model: MatchModel
+    heldout: HeldOut
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Fitted:
+    world = generate_world(WorldConfig(n_therapists=70, n_intakes=1200, seed=5))
+    ds = world.dataset
+    train_ids, valid_ids = time_split(ds, CONFIG.holdout_fraction, seed=CONFIG.seed)
+    train, valid = subset(ds, train_ids), subset(ds, valid_ids)
+    pool = TherapistPool.from_frame(ds.therapists)
+    batch = pool.encode_intakes(ds.intakes)
+    pipeline = FeaturePipeline().fit(train, pool, batch)
+    rows = logged_rows(pipeline, train, pool, folds=CONFIG.folds, seed=CONFIG.seed, batch=batch)
+    model, _ = fit_boosters(rows, CONFIG, pipeline)
+    heldout = score_holdout(model, valid, pool, truth=world.truth, batch=batch)
+    return Fitted(world, train, pool, batch, pipeline, rows, model, heldout)
+
+
+def test_out_of_fold_rows_equal_full_transforms_per_fold(fitted: Fitted) -> None:
+    train, pool, pipe = fitted.train, fitted.pool, fitted.pipeline
+    own = FeaturePipeline().fit(train)  # encodes everything itself
+    alone = logged_rows(own, train, TherapistPool.from_frame(train.therapists), folds=3)
+    np.testing.assert_array_equal(alone.x, fitted.rows.x)
+
+    inter = train.interactions
+    fold = intake_folds(inter["intake_id"], 3, CONFIG.seed)
+    ids, domains, good, expected = pipe.outcome_table(train, pool)
+    outcome_fold = fold[has_outcome(inter)]
+    for f in range(3):
+        other = outcome_fold != f
+        record = TrackRecord().fit(ids[other], domains[other], good[other], expected[other])
+        rows = fold == f
+        full = pipe.transform(fitted.batch, pool, fitted.rows.pairs.take(rows), track_record=record)
+        np.testing.assert_array_equal(full, fitted.rows.x[rows])
+
+
+@pytest.mark.parametrize("phase_one_size", [300, 3])
+def test_heldout_fairness_inputs_equal_the_engines_answers(
+    fitted: Fitted, phase_one_size: int
+) -> None:
+    config = MatcherConfig(phase_one_size=phase_one_size)
+    mine = heldout_inputs(
+        fitted.heldout, fitted.model, fitted.rows.outcomes.therapist_ids, matcher_config=config
+    )
+    engine = offline_inputs(
+        fitted.model, fitted.world.dataset, truth=fitted.world.truth, matcher_config=config
+    )
+    key = ["intake_id", "therapist_id"]
+    for name in ("impressions", "eligible"):
+        a = getattr(mine, name).astype({"intake_id": str, "therapist_id": str})
+        b = getattr(engine, name).astype({"intake_id": str, "therapist_id": str})
+        assert b is not None and len(a) == len(b) > 0
+        a, b = a.sort_values(key, ignore_index=True), b.sort_values(key, ignore_index=True)
+        pd.testing.assert_frame_equal(a[key], b[key])
+        for column in set(a.columns) - set(key):
+            np.testing.assert_allclose(
+                a[column].to_numpy(float), b[column].to_numpy(float), atol=1e-6, err_msg=column
+            )
+    columns = ["intake_id", "status", "n_eligible"]
+    pd.testing.assert_frame_equal(
+        mine.intakes[columns].reset_index(drop=True),
+        engine.intakes[columns].reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert mine.intakes["status"].nunique() >= 2
+    assert mine.therapists["n_outcomes"].tolist() == engine.therapists["n_outcomes"].tolist()
+    if phase_one_size < 300:  # the phase-one cut happened
+        assert len(mine.eligible) < len(fitted.heldout.candidates.pairs)

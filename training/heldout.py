@@ -1,0 +1,158 @@
+"""The held-out split, scored once: what evaluation, the fairness report and off-policy
+evaluation all read.
+
+:func:`score_holdout` featurises and predicts two sets of pairs a single time:
+
+- the logged rows of every held-out intake (NDCG on logged labels), and
+- every eligible (intake, therapist) pair of the non-crisis held-out intakes (a seeded subset of
+  at most ``max_intakes``), with the world's true benefit when there is a truth (U@k, uplift
+  captured, and the fairness report's merit and served lists).
+
+The model's benefit and engagement predictions of both matrices are kept, so no consumer predicts
+the boosters again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from features.dataset import Dataset
+from features.encoding import IntakeBatch, Pairs, TherapistPool
+from matcher.eligibility import Eligibility, eligible_pairs
+from matcher.model import MatchModel
+from matcher.triage import Route, Triage, triage
+from training.matrices import LoggedRows, logged_rows
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+
+class Truth(Protocol):
+    """What evaluation needs of a synthetic world's truth."""
+
+    def p_good(
+        self,
+        intakes: pd.DataFrame,
+        therapists: pd.DataFrame,
+        intake_ids: npt.NDArray[Any],
+        therapist_ids: npt.NDArray[Any],
+        *,
+        profile_only: bool = False,
+    ) -> npt.NDArray[np.float64]: ...
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """The model's two predictions of one feature matrix, and its combined score."""
+
+    benefit: F64
+    engagement: F64
+    score: F64
+
+    @classmethod
+    def of(cls, model: MatchModel, x: F32) -> Predictions:
+        """Predict each booster once."""
+        benefit, engagement = model.benefit(x), model.engagement_probability(x)
+        return cls(benefit, engagement, model.combine(benefit, engagement))
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Every eligible pair of the non-crisis held-out intakes (``intakes``, time order)."""
+
+    intakes: pd.DataFrame
+    batch: IntakeBatch
+    routes: Triage
+    eligibility: Eligibility
+    pairs: Pairs
+    x: F32
+    predictions: Predictions
+    p_true: F64 | None = None
+    """The world's true P(good outcome) of each pair (with a truth)."""
+    p_profile: F64 | None = None
+    """The same from the profiles alone (the profile-only oracle)."""
+
+    @property
+    def group(self) -> npt.NDArray[np.int64]:
+        """Query group (intake row in ``batch``) of each pair."""
+        return self.pairs.intake_idx
+
+    @property
+    def intake_ids(self) -> npt.NDArray[Any]:
+        """Intake id of each pair."""
+        return self.batch.ids[self.pairs.intake_idx]
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The held-out split scored once by one model."""
+
+    valid: Dataset
+    pool: TherapistPool
+    logged: LoggedRows
+    logged_predictions: Predictions
+    candidates: Candidates
+
+
+def holdout_intakes(valid: Dataset, max_intakes: int | None, seed: int) -> pd.DataFrame:
+    """The held-out intakes scored against candidates: a seeded subset of at most
+    ``max_intakes`` (all when None), in their original (time) order."""
+    intakes = valid.intakes
+    if max_intakes is not None and len(intakes) > max_intakes:
+        keep = np.random.default_rng(seed).choice(len(intakes), max_intakes, replace=False)
+        intakes = intakes.iloc[np.sort(keep)]
+    return intakes.reset_index(drop=True)
+
+
+def score_holdout(
+    model: MatchModel,
+    valid: Dataset,
+    pool: TherapistPool,
+    *,
+    truth: Truth | None = None,
+    batch: IntakeBatch | None = None,
+    max_intakes: int | None = 4000,
+    seed: int = 0,
+) -> HeldOut:
+    """Featurise and predict the held-out logged rows and eligible pairs once.
+
+    ``batch`` is an encoding of (at least) the held-out intakes against ``pool`` (the job's
+    one encoding); without it they are encoded here. Features use the model's pipeline as
+    fitted on the training split (past track records only).
+    """
+    pipeline = model.pipeline
+    logged = logged_rows(pipeline, valid, pool, batch=batch)
+    intakes = holdout_intakes(valid, max_intakes, seed)
+    if batch is None:
+        sub, text = pool.encode_intakes(intakes), None
+    else:
+        rows = batch.rows_of(intakes["intake_id"])
+        sub, text = batch.take(rows), pipeline.intake_text(batch)[rows]
+    routes = triage(sub)
+    elig = eligible_pairs(sub, pool)
+    pairs = elig.pairs.take(routes.route[elig.pairs.intake_idx] != Route.CRISIS)
+    x = pipeline.transform(sub, pool, pairs, intake_text=text)
+    p_true = p_profile = None
+    if truth is not None:
+        ids, ther = sub.ids[pairs.intake_idx], pool.ids[pairs.therapist_idx]
+        p_true = truth.p_good(valid.intakes, valid.therapists, ids, ther)
+        p_profile = truth.p_good(valid.intakes, valid.therapists, ids, ther, profile_only=True)
+    candidates = Candidates(
+        intakes, sub, routes, elig, pairs, x, Predictions.of(model, x), p_true, p_profile
+    )
+    return HeldOut(valid, pool, logged, Predictions.of(model, logged.x), candidates)
+
+
+__all__ = [
+    "Candidates",
+    "HeldOut",
+    "Predictions",
+    "Truth",
+    "holdout_intakes",
+    "score_holdout",
+]
