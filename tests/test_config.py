@@ -58,3 +58,30 @@ def test_serving_settings_nest_and_forbid_unknown_keys(monkeypatch: pytest.Monke
     assert serving == MatcherConfig(load_penalty=0.3, severe_in_person_boost=0.2)
     with pytest.raises(ValueError, match="bogus"):
         Settings(serving={"bogus": 1})
+
+
+def test_example_config_holds_every_key_at_its_default() -> None:
+    import dataclasses
+    import tomllib
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "train-config.example.toml"
+    assert TrainConfig.from_file(path) == TrainConfig()
+
+    def keys(obj: object, prefix: str = "") -> set[str]:
+        out: set[str] = set()
+        for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                out |= keys(value, f"{prefix}{f.name}.")
+            elif f.name != "as_of":  # a timestamp; unset means "the latest in the data"
+                out.add(prefix + f.name)
+        return out
+
+    def written(table: dict, prefix: str = "") -> set[str]:
+        out: set[str] = set()
+        for k, v in table.items():
+            nested = isinstance(v, dict) and k != "booster"
+            out |= written(v, f"{prefix}{k}.") if nested else {prefix + k}
+        return out
+
+    assert written(tomllib.loads(path.read_text())) == keys(TrainConfig())
