@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from api.engine_port import EngineLoader
 from api.errors import install_error_handlers
 from api.logsafe import install_scrubbing
+from api.methods import install_method_not_allowed
 from api.metrics import Metrics
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.ratelimit import RateLimiter
@@ -56,7 +58,8 @@ def create_app(
             app.state.runtime = None
             runtime.close()
 
-    app = FastAPI(
+    # The docs pages load Swagger UI and ReDoc from the installed package, never from a CDN.
+    app = FastAPIOffline(
         title="Therapist matcher",
         version="1",
         description=DESCRIPTION,
@@ -67,6 +70,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     install_error_handlers(app)
+    install_method_not_allowed(app)
     # Added innermost first: RequestContext (outermost) → CORS → body size limit → routes.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
