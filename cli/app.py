@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -32,13 +35,22 @@ def _root(
     """Therapist matching engine."""
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+"""Terminal escape codes some libraries put inside their messages."""
+
+
 def show_warnings() -> None:
-    """Print warnings as one yellow line each (no source line, no escape codes in files)."""
+    """Print warnings as one yellow line each (no source line, no escape codes), and keep the
+    libraries' INFO chatter (MLflow's "creating tables") out of the user's terminal."""
 
     def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
-        console.print(f"[yellow]warning:[/yellow] {message}")
+        text = ANSI.sub("", str(message)).strip()
+        console.print(f"[yellow]warning:[/yellow] {text}", highlight=False, markup=False)
 
     warnings.showwarning = show  # type: ignore[assignment]
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow is imported
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 __all__ = [

@@ -6,11 +6,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 
 from cli.app import app, console, out
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
     from features.dataset import Dataset
+
+
+SHOWN = {
+    "uplift_at_1": "uplift@1",
+    "uplift_at_5": "uplift@5",
+    "ndcg_at_5": "ndcg@5 *",
+}
+"""The scorecard columns printed (the run's evaluation.json in MLflow holds every column)."""
+
+
+def _scorecard_table(scorecard: pd.DataFrame, version: str) -> Table:
+    """The held-out scorecard in 80 columns: headline columns only, rows with figures only."""
+    from rich.table import Table
+
+    cols = [c for c in SHOWN if c in scorecard.columns]
+    table = Table(
+        title=f"held-out validation, {version}",
+        caption="* ndcg counts clicks, not outcomes · all columns: MLflow evaluation.json",
+        box=box.SIMPLE,
+    )
+    table.add_column("ranker")
+    for c in cols:
+        table.add_column(SHOWN[c], justify="right")
+    for name, row in scorecard[cols].dropna(how="all").iterrows():
+        table.add_row(str(name), *("" if row[c] != row[c] else f"{row[c]:.3f}" for c in cols))
+    return table
 
 
 @app.command()
@@ -31,8 +61,6 @@ def train(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
 ) -> None:
     """Train, evaluate against baselines, log to MLflow, register, gate promotion."""
-    from rich.table import Table
-
     from core.settings import get_settings
     from training.config import TrainConfig
     from training.job import run_training
@@ -71,14 +99,7 @@ def train(
         )
     if client is not None:
         client.close()
-    table = Table(title=f"validation ({result.version})")
-    table.add_column("ranker")
-    cols = [c for c in result.scorecard.columns if c.startswith(("ndcg", "uplift"))]
-    for c in cols:
-        table.add_column(f"{c} (clicks)" if c.startswith("ndcg") else c, justify="right")
-    for name, row in result.scorecard.iterrows():
-        table.add_row(str(name), *("" if row[c] != row[c] else f"{row[c]:.3f}" for c in cols))
-    out.print(table)
+    out.print(_scorecard_table(result.scorecard, str(result.version)))
     decision = result.decision
     if decision is not None:
         verdict = "promoted to @champion" if decision.promoted else "not promoted"

@@ -118,3 +118,33 @@ def test_demo_refuses_a_busy_port_before_minting_a_key(
             get_settings.cache_clear()
     assert code == 1 and len(lines) == 1 and "--port" in lines[0]
     assert not (tmp_path / "matcher.db").exists()
+
+
+def test_training_scorecard_fits_80_columns_and_labels_clicks() -> None:
+    import pandas as pd
+    from rich.console import Console
+
+    from cli.train import _scorecard_table
+
+    names = ["model", "benefit_only", "engagement_only", "lambdarank_logged", "profile_oracle"]
+    columns = [f"{m}_at_{k}" for m in ("ndcg", "uplift") for k in (1, 5, 10)]
+    card = pd.DataFrame(0.5, index=names, columns=columns)
+    card.loc["profile_oracle", ["ndcg_at_1", "ndcg_at_5", "ndcg_at_10"]] = float("nan")
+    console = Console(width=80, record=True, color_system=None)
+    console.print(_scorecard_table(card, "therapist-matcher/3"))
+    text = console.export_text()
+    assert max(map(len, text.splitlines())) <= 80
+    assert "lambdarank_logged" in text and "uplift@5" in text and "clicks" in text
+
+
+def test_warnings_reach_the_terminal_without_escape_codes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import warnings
+
+    from cli.app import show_warnings
+
+    show_warnings()
+    warnings.warn("\x1b[1;33mAn input example was not provided\x1b[0m", UserWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    assert "An input example was not provided" in err and "\x1b" not in err

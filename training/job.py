@@ -250,6 +250,7 @@ def run_training(
                 python_model=str(Path(__file__).with_name("pyfunc_model.py")),
                 artifacts={ARTIFACT: str(model_dir)},
                 signature=infer_signature(example, np.zeros(2)),
+                input_example=example,
                 pip_requirements=tracking.model_requirements(),
                 registered_model_name=settings.model_name,
             )
