@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from api_support import FakeLoader, Service, intake
@@ -65,6 +64,8 @@ def test_reload_under_load_fails_no_request(service_factory) -> None:
     stop = threading.Event()
     versions: set[str] = set()
     failures: list[int] = []
+    answered = threading.Condition()
+    served = [0]
 
     def hammer() -> int:
         sent = 0
@@ -75,7 +76,16 @@ def test_reload_under_load_fails_no_request(service_factory) -> None:
                 failures.append(response.status_code)
             else:
                 versions.add(response.json()["model_version"])
+            with answered:
+                served[0] += 1
+                answered.notify_all()
         return sent
+
+    def traffic_since(mark: int, at_least: int = 4) -> bool:
+        """Wait (bounded) until requests were answered after ``mark``: reloads interleave with
+        real traffic instead of relying on a sleep."""
+        with answered:
+            return answered.wait_for(lambda: served[0] >= mark + at_least, timeout=60)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(hammer) for _ in range(4)]
@@ -83,14 +93,15 @@ def test_reload_under_load_fails_no_request(service_factory) -> None:
         for i in range(8):
             if i == 4:
                 loader.fail_with = ModelNotFoundError("gone")
+            mark = served[0]
             reload_statuses.append(
                 svc.client.post("/v1/model/reload", headers=svc.auth("admin")).status_code
             )
-            time.sleep(0.02)
+            assert traffic_since(mark), "no request was answered around a reload"
         stop.set()
         sent = sum(f.result() for f in futures)
     assert failures == []
-    assert sent > 20
+    assert sent >= 8 * 4
     assert reload_statuses == [200] * 4 + [409] * 4
     assert len(versions) >= 2
 
