@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import mlflow
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -37,7 +38,14 @@ def test_train_register_load_and_rank(world_dir: Path, settings: Settings) -> No
     result = run_training(world_dir, FAST, settings)
     assert result.decision is not None and result.decision.promoted
     assert "uplift_at_5" in result.scorecard.columns and "profile_oracle" in result.scorecard.index
-    model = load_served_model(settings)
+    # A serving process has no global MLflow store of its own: the settings alone must suffice.
+    mlflow.set_tracking_uri(f"sqlite:///{settings.home / 'elsewhere.db'}")
+    mlflow.set_registry_uri(f"sqlite:///{settings.home / 'elsewhere.db'}")
+    try:
+        model = load_served_model(settings)
+    finally:
+        mlflow.set_tracking_uri(settings.tracking)
+        mlflow.set_registry_uri(settings.tracking)
     assert model.version == result.version
     ds = load_dataset(world_dir)
     matcher = Matcher(model, ds.therapists)

@@ -204,13 +204,17 @@ def load_served_model(settings: Settings, *, allow_fallback: bool = True) -> Mat
         _require_tracking_store(settings.tracking)
         client = MlflowClient(settings.tracking, settings.tracking)
         version = _resolve_version(client, uri)
+        # models:/ URIs are resolved through this client: download_artifacts would resolve them
+        # against the process's global registry, which a server process never set.
+        source = (
+            client.get_model_version_download_uri(*version.rsplit("/", 1))
+            if uri.startswith("models:/")
+            else uri
+        )
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(
                 mlflow.artifacts.download_artifacts(
-                    artifact_uri=uri,
-                    dst_path=tmp,
-                    tracking_uri=settings.tracking,
-                    registry_uri=settings.tracking,
+                    artifact_uri=source, dst_path=tmp, tracking_uri=settings.tracking
                 )
             )
             model_dir = local / "artifacts" / ARTIFACT
