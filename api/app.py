@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.ratelimit import RateLimiter
 from api.routers import ROUTERS
 from api.runtime import start_runtime
+from api.schemas.contract import with_code_lists
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("api")
@@ -30,6 +32,18 @@ Every `/v1` route needs `Authorization: Bearer <key>` with the route's scope (`m
 `therapists`, `events`, `reports`, `admin`; `admin` implies all). Invalid input gets a 422 naming
 the field and the allowed values.
 """
+
+
+def _with_code_lists(app: FastAPI) -> None:
+    """Add the ISO code lists the contract fields refer to as OpenAPI components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_code_lists(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(
@@ -65,6 +79,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    _with_code_lists(app)
     app.state.metrics = metrics
     app.state.runtime = None
     for router in ROUTERS:

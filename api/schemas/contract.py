@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
+    WithJsonSchema,
     create_model,
 )
 from pydantic.json_schema import JsonDict
@@ -31,7 +32,7 @@ from api.schemas.fields import (
     list_item,
     text,
 )
-from features.codes import HINT, CodeSet, checked
+from features.codes import HINT, CodeSet, checked, known_codes
 from features.schemas import INTAKES, THERAPISTS, Column, Kind, Table
 from features.vocab import HOURS_PER_WEEK
 
@@ -53,9 +54,53 @@ def present(value: str) -> str:
     return value
 
 
-def _code(codes: CodeSet) -> AfterValidator:
-    """Normalise an ISO code (``us-ca`` → ``US-CA``) and refuse one that does not exist."""
-    return AfterValidator(partial(checked, codes))
+CODE_SCHEMAS = {CodeSet.REGION: "RegionCode", CodeSet.LANGUAGE: "LanguageCode"}
+"""OpenAPI component holding each ISO code list as an enum (see :func:`code_components`)."""
+
+
+CODE_LIST = "x-code-list"
+"""Marker the OpenAPI document replaces by a reference to the code list's component."""
+
+
+def with_code_lists(spec: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with every code field pointing at its code-list component."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if CODE_LIST in node:
+                return {"$ref": f"#/components/schemas/{node[CODE_LIST]}"}
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out = walk(spec)
+    out.setdefault("components", {}).setdefault("schemas", {}).update(code_components())
+    return dict(out)
+
+
+def code_components() -> dict[str, dict[str, Any]]:
+    """The code lists as OpenAPI components, so schema-driven clients send only real codes."""
+    return {
+        name: {
+            "type": "string",
+            "enum": sorted(known_codes(codes)),
+            "description": f"{HINT[codes][0].upper()}{HINT[codes][1:]}; the service also "
+            "accepts other letter cases and normalises them.",
+        }
+        for codes, name in CODE_SCHEMAS.items()
+    }
+
+
+def code(codes: CodeSet) -> Any:
+    """An ISO code: normalised (``us-ca`` → ``US-CA``), refused with a one-line message naming
+    the list when it does not exist; its schema is a reference to the code list's enum."""
+    ref = {"type": "string", CODE_LIST: CODE_SCHEMAS[codes]}
+    return Annotated[
+        text(min_length=1, max_length=MAX_ID, strip=True),
+        AfterValidator(partial(checked, codes)),
+        WithJsonSchema(ref),
+    ]
 
 
 def _scalar(col: Column) -> Any:
@@ -63,7 +108,7 @@ def _scalar(col: Column) -> Any:
         if col.vocab is not None:
             return col.vocab
         if col.codes is not None:
-            return Annotated[text(min_length=1, max_length=MAX_ID, strip=True), _code(col.codes)]
+            return code(col.codes)
         # The contract strips cells and counts a blank one as missing; so does the body.
         bounded = text(
             min_length=1 if col.required else 0, max_length=col.max_len or MAX_STR, strip=True
@@ -90,7 +135,7 @@ def _item(col: Column) -> tuple[Any, int]:
         return col.vocab, len(col.vocab)
     item = text(min_length=1, max_length=MAX_ID)
     if col.codes is not None:
-        return Annotated[item, AfterValidator(list_item), _code(col.codes)], MAX_LIST
+        return code(col.codes), MAX_LIST
     return Annotated[item, AfterValidator(list_item)], MAX_LIST
 
 
@@ -235,12 +280,16 @@ else:
 
 
 __all__ = [
+    "CODE_SCHEMAS",
     "ContractModel",
     "Intake",
     "MatchRequest",
     "Therapist",
     "TherapistPatch",
     "TherapistUpsert",
+    "code",
+    "code_components",
     "contract_field",
     "contract_model",
+    "with_code_lists",
 ]
