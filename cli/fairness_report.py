@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from rich.console import Group
-
     from sqlalchemy.orm import Session
 
     from matcher.fairness import FairnessReport, Provenance, Tradeoff

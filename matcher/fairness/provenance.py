@@ -22,7 +22,7 @@ class Provenance:
 
     source: Source
     model_version: str | None
-    """The model that produced the lists (online: every version seen in the window, comma-joined)."""
+    """The model that produced the lists (online: every version seen in the window, joined)."""
     window_start: str | None
     """First request's submission time in the report (ISO 8601, UTC), None when unknown."""
     window_end: str | None
@@ -35,7 +35,9 @@ def data_window(intakes: pd.DataFrame) -> tuple[str | None, str | None]:
     """(first, last) ``submitted_at`` of the intakes as ISO 8601 UTC (None, None without it)."""
     if "submitted_at" not in intakes or intakes.empty:
         return None, None
-    times = pd.to_datetime(intakes["submitted_at"], utc=True, errors="coerce").dropna()
+    times = pd.to_datetime(
+        intakes["submitted_at"], utc=True, errors="coerce", format="ISO8601"
+    ).dropna()
     if times.empty:
         return None, None
     return (

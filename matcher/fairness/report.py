@@ -114,7 +114,9 @@ def scalar_sentence(result: ScalarResult, level: float) -> str:
     return f"{scope} — {phrase} ({100 * level:.0f}% CI {fmt_interval(result.figure, result.unit)})."
 
 
-def exact_interval(spec: MetricSpec, n: int | None, figure: Figure | None, level: float) -> Figure | None:
+def exact_interval(
+    spec: MetricSpec, n: int | None, figure: Figure | None, level: float
+) -> Figure | None:
     """The exact interval shown instead of a zero-width bootstrap one: for a rate (a mean shown
     as a share) that is 0 or 1 with low = high, the Clopper–Pearson interval of 0 (or n) of n;
     None otherwise."""
@@ -206,7 +208,7 @@ class FairnessReport:
                     {"group": g.group, "suppressed": True, "note": self.config.suppressed_note}
                 )
             else:
-                row = {"group": g.group, "n": g.n, **(_figure_json(g.figure) or {})}
+                row: dict[str, Any] = {"group": g.group, "n": g.n, **(_figure_json(g.figure) or {})}
                 exact = exact_interval(result.spec, g.n, g.figure, self.config.ci_level)
                 if exact is not None:
                     row["exact"] = {"low": rounded(exact.low), "high": rounded(exact.high)}

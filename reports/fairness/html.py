@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from matcher.fairness.figures import Figure, GroupMetricResult, Level, ScalarResult
-from matcher.fairness.formatting import pretty
+from matcher.fairness.formatting import fmt, pretty
 from matcher.fairness.report import FairnessReport, exact_interval, scope_label
 from matcher.fairness.specs import MetricSpec, Side, Unit
 from reports.fairness.svg import Dot, Panel, dot_plot, tradeoff_plot
@@ -126,7 +126,7 @@ def metric_view(results: Sequence[GroupMetricResult], report: FairnessReport) ->
         spec,
         tuple(results),
         overall,
-        Markup(chart),  # noqa: S704 — svg.py escapes every text it draws
+        Markup(chart),  # svg.py escapes every text it draws
         f"{spec.side.value}-{spec.key}",
         exact,
     )
@@ -140,8 +140,6 @@ def _matrix(
     attributes = list(dict.fromkeys(r.attribute for r in judged))
     attributes += [s.scope for s in scalars if s.scope not in attributes]
     rows: dict[str, MatrixRow] = {}
-    from matcher.fairness.formatting import fmt
-
     for r in judged:
         row = rows.setdefault(
             r.spec.key, MatrixRow(r.spec.label, f"{r.spec.side.value}-{r.spec.key}", {})
@@ -162,7 +160,7 @@ def render_html(report: FairnessReport) -> str:
     therapist_matrix = _matrix(report.therapist, per_attribute)
     t = report.tradeoff
     tradeoff_chart = (
-        Markup(tradeoff_plot([(r.strength, r.benefit_change, r.gini) for r in t.rows]))  # noqa: S704
+        Markup(tradeoff_plot([(r.strength, r.benefit_change, r.gini) for r in t.rows]))
         if t is not None
         else Markup("")
     )

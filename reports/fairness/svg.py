@@ -162,8 +162,10 @@ def dot_plot(
                     f'stroke="{tone}" stroke-width="2" stroke-opacity="0.55"{dash}/>'
                 )
             if math.isfinite(dot.value):
-                fill = f'fill="#fff" stroke="{tone}" stroke-width="1.5"' if dot.exact else (
-                    f'fill="{tone}"'
+                fill = (
+                    f'fill="#fff" stroke="{tone}" stroke-width="1.5"'
+                    if dot.exact
+                    else (f'fill="{tone}"')
                 )
                 body.append(f'<circle cx="{x(dot.value):.1f}" cy="{cy}" r="4" {fill}/>')
             mark = " exact" if dot.exact else ""
