@@ -125,7 +125,7 @@ def dot_plot(
 ) -> str:
     """Dots with whiskers per group, panels stacked, a dashed reference line (overall value, or
     parity 1 for ratios)."""
-    label_w, value_w, row_h, head_h, top, bottom = 170, 170, 16, 21, 6, 34
+    label_w, value_w, row_h, head_h, top, bottom = 170, 200, 16, 21, 6, 34
     plot_x0, plot_x1 = label_w, width - value_w
     values = [v for p in panels for d in p.dots for v in (d.value, d.low, d.high) if v is not None]
     lo, hi = domain(values, unit, reference)

@@ -199,7 +199,7 @@ def test_negative_values_lie_inside_the_axis_with_a_zero_line():
     lo, hi = domain([-0.18, -0.03, 0.55, 0.25], Unit.SCORE, None)
     assert lo < -0.18 and hi > 0.55
     svg = dot_plot([Panel("Uplift", Level.FAIL, dots)], Unit.SCORE, width=760)
-    plot_x0, plot_x1 = 170, 760 - 170
+    plot_x0, plot_x1 = 170, 760 - 200
     xs = _coordinates(svg, "circle", "cx") + _coordinates(svg, "line", "x1")
     assert xs and all(plot_x0 <= x <= plot_x1 for x in xs)
     circles = _coordinates(svg, "circle", "cx")
