@@ -263,3 +263,9 @@ def test_page_height_budget_is_folded_not_cut(named: FairnessReport):
     assert set(found) == set(json_figures(named.to_json()))
     assert dataclasses.replace(named, provenance=None).to_json()["provenance"] is None
     assert np.isfinite(named.config.ci_level)
+
+
+def test_a_report_with_nothing_judged_says_so(world: FairnessInputs):
+    empty = build_report(world, FairnessConfig(min_group_size=10**6, n_bootstrap=5))
+    page = render_html(empty)
+    assert "Nothing could be judged" in page and "No metric fails or warns" not in page
