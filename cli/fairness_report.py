@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from rich.console import Group
+    from sqlalchemy.orm import Session
 
-    from matcher.fairness import FairnessReport, Tradeoff
+    from matcher.fairness import FairnessReport, Provenance, Tradeoff
 
 
 def _moment(text: str | None, option: str, *, end: bool = False) -> datetime | None:
@@ -89,11 +90,29 @@ def _tradeoff_tables(tradeoff: Tradeoff) -> Group:
     return Group(benefit, disparity)
 
 
-def _with_source(report: FairnessReport, source: str) -> FairnessReport:
-    """The report with a first note saying where its figures come from."""
+def _with_source(report: FairnessReport, provenance: Provenance) -> FairnessReport:
+    """The report with its provenance (shown at the top of the page) and a first note saying
+    where its figures come from."""
     import dataclasses
 
-    return dataclasses.replace(report, notes=(f"Source: {source}.", *report.notes))
+    return dataclasses.replace(
+        report, provenance=provenance, notes=(f"Source: {provenance.data}.", *report.notes)
+    )
+
+
+def _served_versions(session: Session, start: datetime | None, end: datetime | None) -> str | None:
+    """Every model version that answered a match request shown in [start, end), comma-joined."""
+    from sqlalchemy import select
+
+    from api.storage import ImpressionRow
+
+    query = select(ImpressionRow.model_version).where(ImpressionRow.source == "match").distinct()
+    if start is not None:
+        query = query.where(ImpressionRow.shown_at >= start)
+    if end is not None:
+        query = query.where(ImpressionRow.shown_at < end)
+    versions = sorted(str(v) for v in session.scalars(query))
+    return ", ".join(versions) or None
 
 
 @app.command("fairness-report")
@@ -130,10 +149,12 @@ def fairness_report(
     Offline (default): the served model's answers to the held-out split of --data, with the
     trade-off of exposure-aware re-ranking. Online (--from-db): the match requests received in
     [--since, --until) and their logged lists and events. Writes --out and publishes both
-    formats to MATCHER_HOME/reports/ (served by GET /v1/reports/fairness).
+    formats to MATCHER_HOME/reports/ as fairness-offline.{html,json} or
+    fairness-online.{html,json}: one never replaces the other (GET /v1/reports/fairness serves
+    them, ?source=offline|online|latest).
     """
     from core.settings import get_settings
-    from matcher.fairness import FairnessConfig, build_report
+    from matcher.fairness import FairnessConfig, Provenance, Source, build_report, data_window
     from training.fairness import publish_report, report_format, write_report
 
     report_format(out_file)  # an unusable suffix fails before any work
@@ -157,6 +178,7 @@ def fairness_report(
             try:
                 with db.session() as session:
                     inputs = load_fairness_inputs(session, start, end)
+                    versions = _served_versions(session, start, end)
             finally:
                 db.dispose()
         if inputs.intakes.empty:
@@ -165,7 +187,15 @@ def fairness_report(
             )
         with console.status(f"bootstrap intervals over {len(inputs.intakes):,} requests"):
             report = build_report(inputs, config)
-        report = _with_source(report, f"service logs, match requests received from {span}")
+        report = _with_source(
+            report,
+            Provenance(
+                Source.ONLINE,
+                versions,
+                *data_window(inputs.intakes),
+                f"service logs, match requests received from {span}",
+            ),
+        )
         tradeoff = None
     else:
         from features.dataset import load_dataset
@@ -189,8 +219,13 @@ def fairness_report(
             report = build_report(inputs, config, tradeoff=tradeoff)
         report = _with_source(
             report,
-            f"offline, model {served.version} answering the held-out split of {folder}"
-            + (" (scored against the world's truth)" if truth is not None else ""),
+            Provenance(
+                Source.OFFLINE,
+                served.version,
+                *data_window(inputs.intakes),
+                f"offline, model {served.version} answering the held-out split of {folder}"
+                + (" (scored against the world's truth)" if truth is not None else ""),
+            ),
         )
     write_report(report, out_file)
     published = publish_report(report, settings.home / "reports")

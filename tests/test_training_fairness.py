@@ -82,9 +82,13 @@ def test_offline_cli_report_with_tradeoff(
         out = tmp_path / "out" / "fairness.html"
         main(["fairness-report", "--data", str(world_dir), "--bootstrap", "30", "--out", str(out)])
         page = out.read_text()
-        published = json.loads((home / "reports" / "fairness.json").read_text())
-        assert page == (home / "reports" / "fairness.html").read_text()
+        published = json.loads((home / "reports" / "fairness-offline.json").read_text())
+        assert page == (home / "reports" / "fairness-offline.html").read_text()
         assert published["generated_at"] in page
+        provenance = published["provenance"]
+        assert provenance["source"] == "offline" and provenance["model_version"] == trained.version
+        assert provenance["window_start"] <= provenance["window_end"]
+        assert not (home / "reports" / "fairness-online.json").exists()
         rows = published["tradeoff"]["rows"]
         assert [r["strength"] for r in rows] == [0.0, 0.25, 0.5, 1.0]
         assert rows[0]["benefit_change"] == 0.0 and rows[-1]["benefit_change"] <= 0.0

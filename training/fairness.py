@@ -37,6 +37,7 @@ from matcher.fairness import (
     FairnessInputs,
     FairnessReport,
     Level,
+    Source,
     Tradeoff,
     build_report,
     evaluate_tradeoff,
@@ -282,12 +283,20 @@ def write_report(report: FairnessReport, path: Path) -> Path:
     return path
 
 
+def published_path(folder: Path, source: Source | str, kind: ReportFormat) -> Path:
+    """Where the published report of a source lives: ``folder/fairness-{source}.{kind}``."""
+    return folder / f"fairness-{Source(source).value}.{kind}"
+
+
 def publish_report(report: FairnessReport, folder: Path) -> dict[ReportFormat, Path]:
-    """Write ``fairness.html`` and ``fairness.json`` into ``folder`` atomically (the copies
-    ``GET /v1/reports/fairness`` serves from ``MATCHER_HOME/reports``)."""
+    """Write the report as HTML and JSON into ``folder`` atomically, named after its source
+    (:func:`published_path`: ``fairness-offline.*`` or ``fairness-online.*``; offline when the
+    report records none), so an online report never replaces the offline one or the reverse.
+    ``GET /v1/reports/fairness`` serves these copies from ``MATCHER_HOME/reports``."""
+    source = Source.OFFLINE if report.provenance is None else report.provenance.source
     written: dict[ReportFormat, Path] = {}
     for kind in ("html", "json"):
-        path = folder / f"fairness.{kind}"
+        path = published_path(folder, source, kind)
         _write_atomic(path, render(report, kind))
         written[kind] = path
     return written
@@ -301,6 +310,7 @@ __all__ = [
     "offline_inputs",
     "offline_tradeoff",
     "publish_report",
+    "published_path",
     "render",
     "report_format",
     "write_report",

@@ -1,4 +1,9 @@
-"""``/v1/reports/fairness``: the latest fairness report, as HTML or JSON by ``Accept``."""
+"""``/v1/reports/fairness``: the published fairness reports, as HTML or JSON by ``Accept``.
+
+`matcher fairness-report` publishes ``MATCHER_HOME/reports/fairness-offline.{html,json}`` (a
+model on held-out data) and ``fairness-online.{html,json}`` (the service's logs) side by side;
+``?source=`` picks one, by default the most recently written.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,17 @@ from api.storage.audit import Action, record_access
 router = APIRouter(tags=["reports"], responses=AUTHENTICATED)
 
 MEDIA = {"html": "text/html", "json": "application/json"}
+SOURCES = ("offline", "online")
+"""Published report names: ``fairness-{source}.{html|json}`` (written by training.fairness)."""
+
+
+def report_path(folder: Path, source: str, kind: str) -> Path | None:
+    """The published report of ``source`` (``latest``: the newer of the two) or None."""
+    if source != "latest":
+        path = folder / f"fairness-{source}.{kind}"
+        return path if path.is_file() else None
+    found = [p for s in SOURCES if (p := folder / f"fairness-{s}.{kind}").is_file()]
+    return max(found, key=lambda p: p.stat().st_mtime_ns, default=None)
 
 
 def _quality(accept: str) -> dict[str, float]:
@@ -23,8 +39,8 @@ def _quality(accept: str) -> dict[str, float]:
     ranges: dict[str, float] = {}
     for part in accept.split(","):
         fields = [f.strip() for f in part.split(";")]
-        if not fields[0]:
-            continue
+        if "/" not in fields[0]:
+            continue  # not a media range (e.g. "null"): ignored, as RFC 9110 allows
         q = 1.0
         for param in fields[1:]:
             name, _, value = param.partition("=")
@@ -42,6 +58,8 @@ def negotiate(accept: str | None) -> Literal["html", "json"] | None:
     if not accept:
         return "json"
     ranges = _quality(accept)
+    if not ranges:
+        return "json"
 
     def score(kind: str) -> float:
         media = MEDIA[kind]
@@ -59,11 +77,12 @@ def negotiate(accept: str | None) -> Literal["html", "json"] | None:
 
 @router.get(
     "/v1/reports/fairness",
-    summary="The latest fairness report",
+    summary="A published fairness report (offline or online)",
     response_class=FileResponse,
     responses={
         200: {
-            "description": "The report (HTML for people, JSON for programs).",
+            "description": "The report (HTML for people, JSON for programs); the "
+            "`X-Report-Source` header says which one (offline or online).",
             "content": {"text/html": {"schema": {"type": "string"}}, "application/json": {}},
         },
         406: {"model": ErrorMessage, "description": "Neither HTML nor JSON is acceptable."},
@@ -72,6 +91,7 @@ def negotiate(accept: str | None) -> Literal["html", "json"] | None:
 )
 def fairness_report(
     _key: ReportsKey,
+    *,
     settings: SettingsDep,
     session: SessionDep,
     request_id: RequestIdDep,
@@ -79,19 +99,28 @@ def fairness_report(
     format: Annotated[
         Literal["html", "json"] | None, Query(description="Overrides the Accept header.")
     ] = None,
+    source: Annotated[
+        Literal["latest", "offline", "online"],
+        Query(
+            description="offline: the model on held-out data; online: the service's logs; "
+            "latest (default): whichever of the two was written last."
+        ),
+    ] = "latest",
 ) -> FileResponse:
-    """Serve the newest report written by `matcher fairness-report` (404 until there is one)."""
+    """Serve a report written by `matcher fairness-report` (404 until there is one)."""
     kind = format or negotiate(accept)
     if kind is None:
         raise HTTPException(
             status_code=406, detail="the report is served as text/html or application/json"
         )
-    path = Path(settings.home) / "reports" / f"fairness.{kind}"
-    if not path.is_file():
+    path = report_path(Path(settings.home) / "reports", source, kind)
+    if path is None:
+        which = "" if source == "latest" else f"{source} "
+        how = " --from-db" if source == "online" else ""
         raise HTTPException(
             status_code=404,
-            detail=f"no fairness report ({path.name}) yet: generate one with "
-            "`matcher fairness-report`",
+            detail=f"no {which}fairness report ({kind}) yet: generate one with "
+            f"`matcher fairness-report{how}`",
         )
     record_access(
         session,
@@ -102,7 +131,8 @@ def fairness_report(
         request_id=request_id,
     )
     session.commit()
-    return FileResponse(path, media_type=MEDIA[kind])
+    published = path.stem.removeprefix("fairness-")
+    return FileResponse(path, media_type=MEDIA[kind], headers={"X-Report-Source": published})
 
 
-__all__ = ["negotiate", "router"]
+__all__ = ["negotiate", "report_path", "router"]

@@ -1,5 +1,5 @@
 """Fairness of matching: client- and therapist-side group metrics, bootstrap intervals, verdicts,
-an HTML/JSON report, and exposure-aware re-ranking with its offline trade-off.
+a report object with a JSON form, and exposure-aware re-ranking with its offline trade-off.
 
 Pure: DataFrames in, a :class:`FairnessReport` out (no MLflow, no web, no database)::
 
@@ -37,6 +37,7 @@ from matcher.fairness.mitigation import (
     rerank,
     rerank_groups,
 )
+from matcher.fairness.provenance import Provenance, Source, data_window
 from matcher.fairness.report import REPORT_VERSION, FairnessReport, Headline, OverloadedTherapist
 from matcher.fairness.specs import MetricSpec
 from matcher.fairness.therapist_metrics import THERAPIST_METRICS, therapist_units
@@ -61,7 +62,9 @@ __all__ = [
     "LevelThresholds",
     "MetricSpec",
     "OverloadedTherapist",
+    "Provenance",
     "ScalarResult",
+    "Source",
     "Thresholds",
     "Tradeoff",
     "TradeoffRow",
@@ -70,6 +73,7 @@ __all__ = [
     "build_report",
     "client_groups",
     "client_units",
+    "data_window",
     "evaluate_tradeoff",
     "exposure_adjusted",
     "exposure_deficit",

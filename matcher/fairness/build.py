@@ -17,6 +17,7 @@ from matcher.fairness.groups import categorical, client_groups, therapist_groups
 from matcher.fairness.inputs import FairnessInputs
 from matcher.fairness.intervals import GroupedBootstrap, bootstrap_statistic, percentile_interval
 from matcher.fairness.preferences import DIMENSIONS
+from matcher.fairness.provenance import Provenance
 from matcher.fairness.report import FairnessReport, OverloadedTherapist
 from matcher.fairness.specs import Direction, Kind, MetricSpec, Side, Unit, group_values
 from matcher.fairness.therapist_metrics import available_therapist_metrics, therapist_units
@@ -172,9 +173,15 @@ def _overloaded(
 ) -> tuple[int, tuple[OverloadedTherapist, ...]]:
     if not {"current_caseload", "max_caseload"} <= set(therapists.columns):
         return 0, ()
+    names = (
+        therapists["display_name"].fillna("").astype(str)
+        if "display_name" in therapists
+        else pd.Series("", index=therapists.index)
+    )
     frame = pd.DataFrame(
         {
             "therapist_id": therapists["therapist_id"].astype(str),
+            "display_name": names,
             "current": pd.to_numeric(therapists["current_caseload"], errors="coerce"),
             "max": pd.to_numeric(therapists["max_caseload"], errors="coerce"),
         }
@@ -183,7 +190,7 @@ def _overloaded(
     over = over.assign(excess=over["current"] - over["max"], load=over["current"] / over["max"])
     over = over.sort_values(["excess", "load", "therapist_id"], ascending=[False, False, True])
     listed = tuple(
-        OverloadedTherapist(str(r.therapist_id), int(r.current), int(r.max))
+        OverloadedTherapist(str(r.therapist_id), int(r.current), int(r.max), str(r.display_name))
         for r in over.head(limit).itertuples()
     )
     return len(over), listed
@@ -213,13 +220,15 @@ def build_report(
     *,
     tradeoff: Tradeoff | None = None,
     generated_at: str | None = None,
+    provenance: Provenance | None = None,
 ) -> FairnessReport:
     """Compute every metric, interval and verdict of the fairness report.
 
     Client figures resample intakes, therapist figures resample therapists
     (:class:`~matcher.fairness.intervals.GroupedBootstrap`); groups below
     ``config.min_group_size`` are suppressed. ``tradeoff`` (from
-    :func:`~matcher.fairness.tradeoff.evaluate_tradeoff`) is shown when given.
+    :func:`~matcher.fairness.tradeoff.evaluate_tradeoff`) is shown when given; ``provenance``
+    (source, model, data window) heads the page.
     """
     config = config or FairnessConfig()
     c_units = client_units(inputs, config.top_k)
@@ -251,6 +260,7 @@ def build_report(
         n_overloaded=n_overloaded,
         tradeoff=tradeoff,
         notes=tuple(_notes(inputs, c_units, t_groups)),
+        provenance=provenance,
     )
 
 

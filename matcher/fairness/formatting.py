@@ -29,9 +29,15 @@ def fmt(value: float | None, unit: Unit) -> str:
     return f"{value:.2f}"
 
 
+def interval_separator(low: float | None) -> str:
+    """``–`` between two bounds, `` to `` when the lower one is negative (``-0.18 to -0.03``
+    reads where ``-0.18–-0.03`` does not)."""
+    return " to " if low is not None and math.isfinite(low) and low < 0 else "–"
+
+
 def fmt_interval(figure: Figure, unit: Unit) -> str:
-    """``low–high`` of a figure."""
-    return f"{fmt(figure.low, unit)}–{fmt(figure.high, unit)}"
+    """``low–high`` of a figure (``low to high`` when low is negative)."""
+    return f"{fmt(figure.low, unit)}{interval_separator(figure.low)}{fmt(figure.high, unit)}"
 
 
 def pretty(label: str) -> str:
@@ -39,4 +45,4 @@ def pretty(label: str) -> str:
     return label.replace("_", " ")
 
 
-__all__ = ["DECIMALS", "fmt", "fmt_interval", "pretty", "rounded"]
+__all__ = ["DECIMALS", "fmt", "fmt_interval", "interval_separator", "pretty", "rounded"]

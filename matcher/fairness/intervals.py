@@ -39,6 +39,20 @@ def percentile_interval(replicates: npt.ArrayLike, level: float) -> tuple[F64, F
     return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
+def exact_boundary_interval(value: float, n: int, level: float) -> tuple[float, float] | None:
+    """Clopper–Pearson interval of a rate observed at a boundary: 0 of n or n of n.
+
+    The percentile bootstrap of a rate that is 0 (or 1) in every unit has zero width — every
+    resample is 0 too — which would read as certainty at any n. The exact binomial interval
+    does not: with α = 1 − level, 0 of n gives [0, 1 − (α/2)^(1/n)] and n of n gives
+    [(α/2)^(1/n), 1] (for 0 of 20 at 95%: 0–16.8%). None when ``value`` is not 0 or 1, or n < 1.
+    """
+    if n < 1 or value not in (0.0, 1.0):
+        return None
+    edge = float((1.0 - level) / 2) ** (1.0 / n)
+    return (0.0, 1.0 - edge) if value == 0.0 else (edge, 1.0)
+
+
 def canonical_order(values: F64, codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """An order of the units fixed by their content alone (groups, then values).
 
@@ -152,6 +166,7 @@ __all__ = [
     "GroupedBootstrap",
     "bootstrap_statistic",
     "canonical_order",
+    "exact_boundary_interval",
     "percentile_interval",
     "resample_counts",
 ]

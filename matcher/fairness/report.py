@@ -1,22 +1,26 @@
 """The fairness report: a frozen dataclass with plain-language headlines and a versioned JSON form.
 
-JSON shape (``version`` 1.0; floats rounded to 6 decimals, undefined numbers as null)::
+JSON shape (``version`` 1.1; floats rounded to 6 decimals, undefined numbers as null)::
 
     {schema, version, generated_at, config, counts,
+     provenance: {source, model_version, window_start, window_end, data} | null,
      summary: {levels: {fail, warn, pass, n/a}, headlines: [{level, metric, scope, text}]},
      client | therapist: [{metric, label, side, attribute, attribute_label, unit, direction,
                            question, formula, overall: {value, low, high} | null,
-                           groups: [{group, n, value, low, high}
+                           groups: [{group, n, value, low, high, exact?: {low, high}}
                                     | {group, suppressed: true, note}],
                            disparity: {worst, best, ratio: {…}, gap: {…}} | null,
                            flag: {level, reason}}],
      scalars | preferences: [{metric, label, scope, unit, question, formula,
                               n, value, low, high | suppressed, note, flag}],
-     overloaded: {count, listed: [{therapist_id, current_caseload, max_caseload}]},
+     overloaded: {count, listed: [{therapist_id, display_name, current_caseload, max_caseload}]},
      tradeoff: {top_k, batch_size, n_intakes, n_therapists, attributes, rows: […]} | null,
      notes: [str]}
 
-Suppressed groups carry their name and the note, never a number.
+Suppressed groups carry their name and the note, never a number. A group whose rate is 0 or 1 in
+every unit has a zero-width bootstrap interval; it also carries ``exact``, the Clopper–Pearson
+interval of 0 (or n) of n (:func:`~matcher.fairness.intervals.exact_boundary_interval`), which the
+page shows instead. 1.1 added ``provenance``, ``exact`` and ``display_name``.
 """
 
 from __future__ import annotations
@@ -35,11 +39,13 @@ from matcher.fairness.figures import (
 )
 from matcher.fairness.formatting import fmt, fmt_interval, pretty, rounded
 from matcher.fairness.groups import ATTRIBUTE_LABELS
-from matcher.fairness.specs import Unit
+from matcher.fairness.intervals import exact_boundary_interval
+from matcher.fairness.provenance import Provenance
+from matcher.fairness.specs import Kind, MetricSpec, Unit
 from matcher.fairness.tradeoff import Tradeoff
 
 REPORT_SCHEMA = "matcher.fairness-report"
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.1"
 JUDGED = (Level.FAIL, Level.WARN, Level.PASS, Level.NOT_ASSESSED)
 
 
@@ -50,6 +56,7 @@ class OverloadedTherapist:
     therapist_id: str
     current_caseload: int
     max_caseload: int
+    display_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,20 @@ def scalar_sentence(result: ScalarResult, level: float) -> str:
     return f"{scope} — {phrase} ({100 * level:.0f}% CI {fmt_interval(result.figure, result.unit)})."
 
 
+def exact_interval(
+    spec: MetricSpec, n: int | None, figure: Figure | None, level: float
+) -> Figure | None:
+    """The exact interval shown instead of a zero-width bootstrap one: for a rate (a mean shown
+    as a share) that is 0 or 1 with low = high, the Clopper–Pearson interval of 0 (or n) of n;
+    None otherwise."""
+    if figure is None or n is None or spec.kind is not Kind.MEAN or spec.unit is not Unit.SHARE:
+        return None
+    if not (figure.defined and figure.low == figure.high == figure.value):
+        return None
+    bounds = exact_boundary_interval(figure.value, n, level)
+    return None if bounds is None else Figure(figure.value, *bounds)
+
+
 def _figure_json(figure: Figure | None) -> dict[str, float | None] | None:
     if figure is None:
         return None
@@ -140,6 +161,7 @@ class FairnessReport:
     n_overloaded: int
     tradeoff: Tradeoff | None = None
     notes: tuple[str, ...] = ()
+    provenance: Provenance | None = None
     version: str = REPORT_VERSION
 
     def judged(self) -> list[GroupMetricResult | ScalarResult]:
@@ -186,7 +208,11 @@ class FairnessReport:
                     {"group": g.group, "suppressed": True, "note": self.config.suppressed_note}
                 )
             else:
-                groups.append({"group": g.group, "n": g.n, **(_figure_json(g.figure) or {})})
+                row: dict[str, Any] = {"group": g.group, "n": g.n, **(_figure_json(g.figure) or {})}
+                exact = exact_interval(result.spec, g.n, g.figure, self.config.ci_level)
+                if exact is not None:
+                    row["exact"] = {"low": rounded(exact.low), "high": rounded(exact.high)}
+                groups.append(row)
         d = result.disparity
         return {
             "metric": result.spec.key,
@@ -262,6 +288,12 @@ class FairnessReport:
             "generated_at": self.generated_at,
             "config": _config_json(self.config),
             "counts": dict(self.counts),
+            "provenance": None
+            if self.provenance is None
+            else {
+                **dataclasses.asdict(self.provenance),
+                "source": self.provenance.source.value,
+            },
             "summary": {
                 "levels": self.level_counts(),
                 "headlines": [
@@ -288,6 +320,7 @@ __all__ = [
     "FairnessReport",
     "Headline",
     "OverloadedTherapist",
+    "exact_interval",
     "group_sentence",
     "scalar_sentence",
     "scope_label",

@@ -1,4 +1,4 @@
-"""The fairness report as one self-contained HTML page."""
+"""The fairness report as one self-contained HTML page (Jinja2 templates, autoescaped)."""
 
 from reports.fairness.html import render_html
 

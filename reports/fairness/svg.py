@@ -1,6 +1,9 @@
-"""Hand-written inline SVG charts: dot-and-interval plots and a small trade-off curve.
+"""Inline SVG charts: dot-and-interval plots and a small trade-off curve.
 
 No external assets, no script: the markup is self-contained, scales with the page and prints.
+Every text is escaped here; the templates insert the result as markup. The x axis always covers
+every value and interval end drawn, negative ones included, with a solid line at 0 when the axis
+crosses it.
 """
 
 from __future__ import annotations
@@ -21,9 +24,26 @@ COLORS = {
     Level.INFO: "#555f6d",
     Level.NOT_ASSESSED: "#555f6d",
 }
+GLYPHS = {
+    Level.FAIL: "✕",
+    Level.WARN: "!",
+    Level.PASS: "✓",
+    Level.INFO: "i",
+    Level.NOT_ASSESSED: "–",
+}
+LABELS = {
+    Level.FAIL: "FAIL",
+    Level.WARN: "WARN",
+    Level.PASS: "PASS",
+    Level.INFO: "INFO",
+    Level.NOT_ASSESSED: "N/A",
+}
+"""A verdict reads as a glyph and a word wherever it appears, never by colour alone."""
 INK = "#1f2933"
 MUTED = "#6b7785"
 GRID = "#e3e7ec"
+MAX_LABEL = 24
+"""Group labels longer than this are cut with … in charts (the full name is in the table)."""
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"
 
 
@@ -36,6 +56,8 @@ class Dot:
     low: float = math.nan
     high: float = math.nan
     highlight: bool = False
+    exact: bool = False
+    """The interval is the exact one of a rate at 0 or 1 (drawn dashed, the dot hollow)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +81,11 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 
 def domain(values: Sequence[float], unit: Unit, reference: float | None) -> tuple[float, float]:
-    """The x range: data (and reference, and parity for ratios) padded by 8%, shares in [0, 1]."""
+    """The x range: every finite value (and the reference, and parity for ratios) padded by 8%.
+
+    Shares and scores are not padded past 0 or 1 when no value lies beyond them; a negative
+    value (an uplift interval below 0, say) always lies inside the range.
+    """
     finite = [v for v in values if math.isfinite(v)]
     if reference is not None and math.isfinite(reference):
         finite.append(reference)
@@ -69,10 +95,13 @@ def domain(values: Sequence[float], unit: Unit, reference: float | None) -> tupl
         return 0.0, 1.0
     lo, hi = min(finite), max(finite)
     pad = max((hi - lo) * 0.08, 0.01 if unit is not Unit.RATIO else 0.05)
-    lo, hi = lo - pad, hi + pad
+    padded_lo, padded_hi = lo - pad, hi + pad
     if unit in (Unit.SHARE, Unit.SCORE):
-        lo, hi = max(lo, 0.0), min(hi, 1.0) if hi <= 1.0 + pad else hi
-    return lo, max(hi, lo + 1e-6)
+        if lo >= 0.0:
+            padded_lo = max(padded_lo, 0.0)
+        if hi <= 1.0:
+            padded_hi = min(padded_hi, 1.0)
+    return padded_lo, max(padded_hi, padded_lo + 1e-6)
 
 
 def _tick_label(value: float, unit: Unit) -> str:
@@ -96,19 +125,19 @@ def dot_plot(
 ) -> str:
     """Dots with whiskers per group, panels stacked, a dashed reference line (overall value, or
     parity 1 for ratios)."""
-    label_w, value_w, row_h, head_h, top, bottom = 190, 150, 17, 24, 8, 34
+    label_w, value_w, row_h, head_h, top, bottom = 170, 200, 16, 21, 6, 34
     plot_x0, plot_x1 = label_w, width - value_w
     values = [v for p in panels for d in p.dots for v in (d.value, d.low, d.high) if v is not None]
     lo, hi = domain(values, unit, reference)
 
     def x(v: float) -> float:
-        return plot_x0 + (min(max(v, lo), hi) - lo) / (hi - lo) * (plot_x1 - plot_x0)
+        return plot_x0 + (v - lo) / (hi - lo) * (plot_x1 - plot_x0)
 
     body: list[str] = []
     y = top
     for panel in panels:
         color = COLORS[panel.level]
-        badge = panel.level.value.upper()
+        badge = f"{GLYPHS[panel.level]} {LABELS[panel.level]}"
         body.append(
             f'<text x="0" y="{y + 16}" font-size="13" font-weight="600" fill="{INK}">'
             f"{escape(panel.title)}</text>"
@@ -121,22 +150,30 @@ def dot_plot(
                 continue
             cy = y + row_h / 2
             tone = color if dot.highlight and panel.level in (Level.FAIL, Level.WARN) else INK
+            short = dot.label if len(dot.label) <= MAX_LABEL else dot.label[: MAX_LABEL - 1] + "…"
             body.append(
                 f'<text x="{label_w - 8}" y="{cy + 4}" font-size="12" text-anchor="end" '
-                f'fill="{tone}">{escape(dot.label)}</text>'
+                f'fill="{tone}"><title>{escape(dot.label)}</title>{escape(short)}</text>'
             )
             if math.isfinite(dot.low) and math.isfinite(dot.high):
+                dash = ' stroke-dasharray="3 2"' if dot.exact else ""
                 body.append(
                     f'<line x1="{x(dot.low):.1f}" x2="{x(dot.high):.1f}" y1="{cy}" y2="{cy}" '
-                    f'stroke="{tone}" stroke-width="2" stroke-opacity="0.45"/>'
+                    f'stroke="{tone}" stroke-width="2" stroke-opacity="0.55"{dash}/>'
                 )
             if math.isfinite(dot.value):
-                body.append(f'<circle cx="{x(dot.value):.1f}" cy="{cy}" r="4.5" fill="{tone}"/>')
+                fill = (
+                    f'fill="#fff" stroke="{tone}" stroke-width="1.5"'
+                    if dot.exact
+                    else (f'fill="{tone}"')
+                )
+                body.append(f'<circle cx="{x(dot.value):.1f}" cy="{cy}" r="4" {fill}/>')
+            mark = " exact" if dot.exact else ""
             body.append(
                 f'<text x="{plot_x1 + 10}" y="{cy + 4}" font-size="11.5" fill="{tone}">'
                 f"{escape(fmt(dot.value, unit))} "
-                f'<tspan fill="{MUTED}">({escape(fmt(dot.low, unit))}–'
-                f"{escape(fmt(dot.high, unit))})</tspan></text>"
+                f'<tspan fill="{MUTED}">({escape(fmt(dot.low, unit))} to '
+                f"{escape(fmt(dot.high, unit))}{mark})</tspan></text>"
             )
             y += row_h
         if panel.suppressed_note:
@@ -148,6 +185,12 @@ def dot_plot(
         y += 6
     height = y + bottom
     axis: list[str] = []
+    if lo < 0.0 < hi:
+        zx = x(0.0)
+        axis.append(
+            f'<line x1="{zx:.1f}" x2="{zx:.1f}" y1="{top}" y2="{y}" stroke="{INK}" '
+            f'stroke-width="1" data-zero="1"/>'
+        )
     for tick in nice_ticks(lo, hi):
         tx = x(tick)
         axis.append(
@@ -232,4 +275,14 @@ def tradeoff_plot(
     )
 
 
-__all__ = ["COLORS", "Dot", "Panel", "domain", "dot_plot", "nice_ticks", "tradeoff_plot"]
+__all__ = [
+    "COLORS",
+    "GLYPHS",
+    "LABELS",
+    "Dot",
+    "Panel",
+    "domain",
+    "dot_plot",
+    "nice_ticks",
+    "tradeoff_plot",
+]

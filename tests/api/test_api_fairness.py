@@ -159,6 +159,8 @@ def test_cli_report_from_db_is_what_the_api_serves(
     assert written["counts"]["intakes"] == 26
     assert written["tradeoff"] is None
     assert written["notes"][0].startswith("Source: service logs")
+    assert written["provenance"]["source"] == "online"
+    assert written["provenance"]["model_version"]  # the versions that answered, from the log
 
     headers = svc.auth("reports")
     as_json = svc.client.get("/v1/reports/fairness", headers=headers)
@@ -166,7 +168,7 @@ def test_cli_report_from_db_is_what_the_api_serves(
     assert as_json.json() == written
     as_html = svc.client.get("/v1/reports/fairness", headers={**headers, "Accept": "text/html"})
     assert as_html.headers["content-type"].startswith("text/html")
-    assert as_html.text == (home / "reports" / "fairness.html").read_text()
+    assert as_html.text == (home / "reports" / "fairness-online.html").read_text()
     # HTML and JSON are the same report: same time stamp, same headlines, same notes.
     page = as_html.text
     assert html.escape(written["generated_at"]) in page

@@ -76,8 +76,8 @@ def fuzzed(
                 assert client.post("/v1/therapists:bulk", json=bulk, headers=headers).ok
                 assert client.post("/v1/matches", json=intake(intake_id="i1"), headers=headers).ok
             (home / "reports").mkdir()
-            (home / "reports" / "fairness.html").write_text("<html></html>")
-            (home / "reports" / "fairness.json").write_text(json.dumps({"groups": []}))
+            (home / "reports" / "fairness-offline.html").write_text("<html></html>")
+            (home / "reports" / "fairness-offline.json").write_text(json.dumps({"groups": []}))
             yield headers, schema
         finally:
             asgi.shutdown_lifespans()

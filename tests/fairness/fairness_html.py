@@ -57,6 +57,8 @@ def json_figures(doc: dict[str, Any]) -> dict[str, Any]:
                 else:
                     for f in ("n", "value", "low", "high"):
                         out[f"{base}/{g['group']}/{f}"] = g[f]
+                    for f, v in g.get("exact", {}).items():
+                        out[f"{base}/{g['group']}/exact/{f}"] = v
             if m["overall"] is not None:
                 for f in ("value", "low", "high"):
                     out[f"{side}/{m['metric']}/overall/{f}"] = m["overall"][f]
@@ -80,6 +82,9 @@ def json_figures(doc: dict[str, Any]) -> dict[str, Any]:
                     if f in s:
                         out[f"{base}/{f}"] = s[f]
             out[f"{base}/flag"] = s["flag"]["level"]
+    if doc["provenance"] is not None:
+        for name, value in doc["provenance"].items():
+            out[f"provenance/{name}"] = value
     for name, value in doc["counts"].items():
         out[f"counts/{name}"] = value
     for level, value in doc["summary"]["levels"].items():
@@ -88,7 +93,7 @@ def json_figures(doc: dict[str, Any]) -> dict[str, Any]:
         out[f"summary/headline/{i}"] = h["text"]
     out["overloaded/count"] = doc["overloaded"]["count"]
     for o in doc["overloaded"]["listed"]:
-        for f in ("current_caseload", "max_caseload"):
+        for f in ("display_name", "current_caseload", "max_caseload"):
             out[f"overloaded/{o['therapist_id']}/{f}"] = o[f]
     if doc["tradeoff"] is not None:
         for i, row in enumerate(doc["tradeoff"]["rows"]):
