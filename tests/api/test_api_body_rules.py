@@ -42,3 +42,10 @@ def test_patch_cannot_null_a_required_field_but_can_clear_an_optional_one(
 def test_schema_says_lists_hold_distinct_values(service: Service) -> None:
     schemas = service.client.get("/openapi.json").json()["components"]["schemas"]
     assert schemas["MatchRequest"]["properties"]["concerns"]["uniqueItems"] is True
+
+
+def test_patch_cannot_push_the_caseload_past_its_limit(service: Service) -> None:
+    response = service.client.patch(
+        "/v1/therapists/t1", json={"current_caseload": 21}, headers=service.auth("therapists")
+    )
+    assert "exceeds max_caseload" in _detail(response)[("body", "current_caseload")]
