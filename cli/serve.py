@@ -26,6 +26,8 @@ def _engine_loader(settings: Settings) -> Callable[[pd.DataFrame], Matcher]:
         phase_one_size=settings.phase_one_size,
         load_penalty=settings.load_penalty,
         exposure_mitigation=settings.exposure_mitigation,
+        exploration=settings.exploration,
+        exploration_tolerance=settings.exploration_tolerance,
     )
 
     def load(therapists: pd.DataFrame) -> Matcher:

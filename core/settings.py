@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     phase_one_size: int = Field(default=300, ge=10, description="Candidates the full model sees.")
     load_penalty: float = Field(default=0.15, ge=0, description="Load-aware re-rank strength.")
     exposure_mitigation: float = Field(default=0.0, ge=0, le=1, description="0 = off.")
+    # safe exploration (issue 8): opt-in; tolerance = relative score gap counted as equivalent
+    exploration: bool = Field(default=False, description="Shuffle near-equivalent candidates.")
+    exploration_tolerance: float = Field(default=0.02, ge=0, lt=1, description="Relative gap.")
     match_concurrency: int = Field(
         default=2,
         ge=1,

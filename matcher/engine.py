@@ -8,6 +8,7 @@ The one exception is opt-in: with ``exposure_mitigation`` > 0 it keeps running e
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from matcher.allocation import allocate
 from matcher.crisis import CrisisDirectory, default_directory
 from matcher.eligibility import Eligibility, eligible_pairs
 from matcher.explanations import reasons
+from matcher.exploration import DEFAULT_TOLERANCE, EXPLORE_PREFIX, Explored, explore, request_seeds
 from matcher.fairness.exposure import position_weight
 from matcher.fairness.mitigation import exposure_adjusted
 from matcher.model import MatchModel
@@ -59,6 +61,12 @@ class MatcherConfig:
     """Strength s ∈ [0, 1] of exposure-aware re-ranking after the load-aware step (0 = off):
     adjusted · (1 + s · d_t), d_t = (target_t − exposure_t) / (target_t + exposure_t)
     (:func:`matcher.fairness.exposure_adjusted`)."""
+
+    exploration: bool = False
+    """Safe exploration (issue 8, :mod:`matcher.exploration`): shuffle near-equivalent
+    candidates and log exact propensities. Opt-in: it changes what clients see."""
+    exploration_tolerance: float = DEFAULT_TOLERANCE
+    """Relative score difference within which candidates count as equivalent."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.exposure_mitigation <= 1.0:
@@ -213,14 +221,25 @@ class Matcher:
         return elig, Scored(pairs, x, score, adjusted)
 
     def match_frame(
-        self, intakes: Rows, *, top_k: int = 10, explain: bool = False
+        self,
+        intakes: Rows,
+        *,
+        top_k: int = 10,
+        explain: bool = False,
+        request_ids: Sequence[str] | None = None,
     ) -> list[MatchResult]:
-        """Match every intake of a typed intakes frame or records (vectorised over the batch)."""
+        """Match every intake of a typed intakes frame or records (vectorised over the batch).
+
+        ``request_ids`` (one per intake; default the intake ids) seed safe exploration when it
+        is on, so the same request id always gets the same list.
+        """
         batch = self.pool.encode_intakes(intakes)
         routes = triage(batch)
         elig, scored = self.score_batch(batch, routes)
-        top = top_per_group(scored.pairs.intake_idx, scored.adjusted, top_k)
-        rank = rank_within_groups(scored.pairs.intake_idx, scored.adjusted)
+        explored = self._explore(batch, routes, scored, top_k, request_ids)
+        order = scored.adjusted if explored is None else explored.order
+        top = top_per_group(scored.pairs.intake_idx, order, top_k)
+        rank = rank_within_groups(scored.pairs.intake_idx, order)
         rows = np.flatnonzero(top)
         rows = rows[np.lexsort((rank[rows], scored.pairs.intake_idx[rows]))]
         if self._slots is not None:
@@ -254,15 +273,58 @@ class Matcher:
                     if explain
                     else None,
                     features=dict(zip(FEATURE_NAMES, map(_finite, scored.x[r]), strict=True)),
+                    propensity=1.0 if explored is None else float(explored.propensity[r]),
+                    shown_propensity=1.0
+                    if explored is None
+                    else float(explored.shown_propensity[r]),
                 )
             )
-        return [
+        results = [
             self._result(batch, routes, elig, i, by_intake.get(i, [])) for i in range(len(batch))
         ]
+        if explored is None:
+            return results
+        return [
+            dataclasses.replace(r, policy=EXPLORE_PREFIX + self.model_version)
+            if explored.explored[i]
+            else r
+            for i, r in enumerate(results)
+        ]
 
-    def match(self, intake: Rows, *, top_k: int = 10, explain: bool = False) -> MatchResult:
+    def _explore(
+        self,
+        batch: IntakeBatch,
+        routes: Triage,
+        scored: Scored,
+        top_k: int,
+        request_ids: Sequence[str] | None,
+    ) -> Explored | None:
+        """Safe exploration of the scored pairs (None when off); severe intakes are not explored
+        (their in-person routing order is a safety rule)."""
+        if not self.config.exploration:
+            return None
+        keys = list(request_ids) if request_ids is not None else [str(x) for x in batch.ids]
+        return explore(
+            scored.pairs.intake_idx.astype(np.int64),
+            scored.adjusted,
+            scored.pairs.therapist_idx.astype(np.int64),
+            seeds=request_seeds(keys),
+            allowed=~routes.severe.astype(bool),
+            top_k=top_k,
+            tolerance=self.config.exploration_tolerance,
+        )
+
+    def match(
+        self,
+        intake: Rows,
+        *,
+        top_k: int = 10,
+        explain: bool = False,
+        request_id: str | None = None,
+    ) -> MatchResult:
         """Match one intake (a one-row typed intakes frame, or a one-record list)."""
-        return self.match_frame(intake, top_k=top_k, explain=explain)[0]
+        ids = None if request_id is None else [request_id]
+        return self.match_frame(intake, top_k=top_k, explain=explain, request_ids=ids)[0]
 
     def _result(
         self, batch: IntakeBatch, routes: Triage, elig: Eligibility, i: int, matches: list[Match]

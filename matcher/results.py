@@ -70,6 +70,10 @@ class Match:
     """Per-feature contributions to the raw score (only with ``explain=True``)."""
     features: dict[str, float] | None = None
     """The feature values scored (kept for impression logging; not returned by the API)."""
+    propensity: float = 1.0
+    """P(this therapist at this rank | intake) under the serving policy (1 without exploration)."""
+    shown_propensity: float = 1.0
+    """P(this therapist on the list at all | intake)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class MatchResult:
     """Therapists passing every hard constraint."""
     notes: list[str] = field(default_factory=list)
     """Plain-language notes for the client (e.g. a higher level of care is suggested)."""
+    policy: str = ""
+    """Policy that produced the list (``explore:<model version>`` when it was randomised)."""
 
 
 @dataclass(frozen=True)

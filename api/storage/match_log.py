@@ -30,6 +30,10 @@ class Impression:
     model_version: str
     features: dict[str, float] | None = None
     source: str = "match"
+    propensity: float | None = None
+    """μ(therapist, position | intake) under the serving policy (issue 8)."""
+    shown_propensity: float | None = None
+    policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,9 @@ def save_impressions(
             else {str(k): plain(v) for k, v in i.features.items()},
             "source": i.source,
             "shown_at": now,
+            "propensity": plain(i.propensity),
+            "shown_propensity": plain(i.shown_propensity),
+            "policy": i.policy,
         }
         for i in impressions
     ]
