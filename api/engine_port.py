@@ -29,8 +29,16 @@ class MatchEngine(Protocol):
         """Where a fallback copy of the model was loaded from (None: the configured URI)."""
         ...
 
-    def match(self, intake: Rows, *, top_k: int = 10, explain: bool = False) -> MatchResult:
-        """Rank the pool for one intake: a one-row typed frame or a one-record list."""
+    def match(
+        self,
+        intake: Rows,
+        *,
+        top_k: int = 10,
+        explain: bool = False,
+        request_id: str | None = None,
+    ) -> MatchResult:
+        """Rank the pool for one intake: a one-row typed frame or a one-record list
+        (``request_id`` seeds safe exploration when it is on)."""
         ...
 
     def allocate(self, intakes: Rows) -> AllocationResult:

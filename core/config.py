@@ -41,6 +41,18 @@ class MatcherConfig(BaseModel):
         description="Strength s of exposure-aware re-ranking after the load-aware step (0 = off): "
         "adjusted · (1 + s · d_t), d_t = (target_t − exposure_t) / (target_t + exposure_t).",
     )
+    exploration: bool = Field(
+        default=False,
+        description="Safe exploration: shuffle candidates whose scores are within "
+        "`exploration_tolerance` of each other (never past a hard constraint or safety rule); "
+        "off by default because it changes what clients see (matcher.exploration).",
+    )
+    exploration_tolerance: float = Field(
+        default=0.02,
+        ge=0,
+        lt=1,
+        description="Relative score gap counted as equivalent when exploring.",
+    )
 
 
 __all__ = ["STRICT", "MatcherConfig"]

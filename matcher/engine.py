@@ -8,6 +8,7 @@ The one exception is opt-in: with ``exposure_mitigation`` > 0 it keeps running e
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from matcher.allocation import allocate
 from matcher.crisis import CrisisDirectory, default_directory
 from matcher.eligibility import CandidateIndex, Eligibility, eligible_pairs
 from matcher.explanations import reasons_batch
+from matcher.exploration import EXPLORE_PREFIX, Explored, explore, request_seeds
 from matcher.fairness.exposure import position_weight
 from matcher.fairness.mitigation import exposure_adjusted
 from matcher.model import MatchModel
@@ -205,14 +207,25 @@ class Matcher:
         return elig, Scored(pairs, x, score, adjusted)
 
     def match_frame(
-        self, intakes: Rows, *, top_k: int = 10, explain: bool = False
+        self,
+        intakes: Rows,
+        *,
+        top_k: int = 10,
+        explain: bool = False,
+        request_ids: Sequence[str] | None = None,
     ) -> list[MatchResult]:
-        """Match every intake of a typed intakes frame or records (vectorised over the batch)."""
+        """Match every intake of a typed intakes frame or records (vectorised over the batch).
+
+        ``request_ids`` (one per intake; default the intake ids) seed safe exploration when it
+        is on, so the same request id always gets the same list.
+        """
         batch = self.pool.encode_intakes(intakes)
         routes = triage(batch)
         elig, scored = self.score_batch(batch, routes)
-        top = top_per_group(scored.pairs.intake_idx, scored.adjusted, top_k)
-        rank = rank_within_groups(scored.pairs.intake_idx, scored.adjusted)
+        explored = self._explore(batch, routes, scored, top_k, request_ids)
+        order = scored.adjusted if explored is None else explored.order
+        top = top_per_group(scored.pairs.intake_idx, order, top_k)
+        rank = rank_within_groups(scored.pairs.intake_idx, order)
         rows = np.flatnonzero(top)
         rows = rows[np.lexsort((rank[rows], scored.pairs.intake_idx[rows]))]
         if self._slots is not None:
@@ -225,11 +238,21 @@ class Matcher:
                 pair_slot=self._slots[pairs.therapist_idx],
                 merit=scored.score,
             )
-        by_intake = self.build_matches(batch, scored, rows, rank, explain=explain)
+        by_intake = self.build_matches(
+            batch, scored, rows, rank, explain=explain, explored=explored
+        )
         advice = self._suggestions(batch, routes, elig)
-        return [
+        results = [
             self._result(batch, routes, elig, i, by_intake.get(i, []), advice=advice.get(i, []))
             for i in range(len(batch))
+        ]
+        if explored is None:
+            return results
+        return [
+            dataclasses.replace(r, policy=EXPLORE_PREFIX + self.model_version)
+            if explored.explored[i]
+            else r
+            for i, r in enumerate(results)
         ]
 
     def build_matches(
@@ -240,6 +263,7 @@ class Matcher:
         rank: npt.NDArray[np.int64],
         *,
         explain: bool,
+        explored: Explored | None = None,
     ) -> dict[int, list[Match]]:
         """The shown pairs ``rows`` (ordered) as :class:`Match` lists by intake position.
 
@@ -271,10 +295,24 @@ class Matcher:
             texts,
             explained,
             features,
+            (np.ones(len(rows)) if explored is None else explored.propensity[rows]).tolist(),
+            (np.ones(len(rows)) if explored is None else explored.shown_propensity[rows]).tolist(),
             strict=True,
         )
         by_intake: dict[int, list[Match]] = {}
-        for i, tid, name, position, score, benefit, why, contributions, values in columns:
+        for (
+            i,
+            tid,
+            name,
+            position,
+            score,
+            benefit,
+            why,
+            contributions,
+            values,
+            propensity,
+            shown,
+        ) in columns:
             by_intake.setdefault(i, []).append(
                 Match(
                     therapist_id=str(tid),
@@ -285,13 +323,46 @@ class Matcher:
                     reasons=why,
                     contributions=contributions,
                     features=dict(zip(names, values, strict=True)),
+                    propensity=propensity,
+                    shown_propensity=shown,
                 )
             )
         return by_intake
 
-    def match(self, intake: Rows, *, top_k: int = 10, explain: bool = False) -> MatchResult:
+    def _explore(
+        self,
+        batch: IntakeBatch,
+        routes: Triage,
+        scored: Scored,
+        top_k: int,
+        request_ids: Sequence[str] | None,
+    ) -> Explored | None:
+        """Safe exploration of the scored pairs (None when off); severe intakes are not explored
+        (their in-person routing order is a safety rule)."""
+        if not self.config.exploration:
+            return None
+        keys = list(request_ids) if request_ids is not None else [str(x) for x in batch.ids]
+        return explore(
+            scored.pairs.intake_idx.astype(np.int64),
+            scored.adjusted,
+            scored.pairs.therapist_idx.astype(np.int64),
+            seeds=request_seeds(keys),
+            allowed=~routes.severe.astype(bool),
+            top_k=top_k,
+            tolerance=self.config.exploration_tolerance,
+        )
+
+    def match(
+        self,
+        intake: Rows,
+        *,
+        top_k: int = 10,
+        explain: bool = False,
+        request_id: str | None = None,
+    ) -> MatchResult:
         """Match one intake (a one-row typed intakes frame, or a one-record list)."""
-        return self.match_frame(intake, top_k=top_k, explain=explain)[0]
+        ids = None if request_id is None else [request_id]
+        return self.match_frame(intake, top_k=top_k, explain=explain, request_ids=ids)[0]
 
     def _suggestions(
         self, batch: IntakeBatch, routes: Triage, elig: Eligibility

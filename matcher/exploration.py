@@ -51,6 +51,9 @@ class Explored:
     """P(the pair lands in the top ``top_k``)."""
     explored: B
     """Per intake: whether its list was randomised."""
+    block_start: I64
+    """0-based first position of each pair's block (its own position where not shuffled)."""
+    block_size: I64
 
 
 def request_seeds(keys: Sequence[str]) -> U64:
@@ -127,6 +130,8 @@ def explore(
         propensity=1.0 / size,
         shown_propensity=np.minimum(in_top / size, 1.0),
         explored=np.bincount(group, weights=shuffle & (size > 1), minlength=n_groups) > 0,
+        block_start=start.astype(np.int64),
+        block_size=size.astype(np.int64),
     )
 
 

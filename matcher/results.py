@@ -83,6 +83,10 @@ class Match:
     """Per-feature contributions to the raw score (only with ``explain=True``)."""
     features: dict[str, float] | None = None
     """The feature values scored (kept for impression logging; not returned by the API)."""
+    propensity: float = 1.0
+    """P(this therapist at this rank | intake) under the serving policy (1 without exploration)."""
+    shown_propensity: float = 1.0
+    """P(this therapist on the list at all | intake)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class MatchResult:
     """Plain-language notes for the client (e.g. a higher level of care is suggested)."""
     suggestions: list[Suggestion] = field(default_factory=list)
     """For ``no_eligible_match``: what the client could change so that someone fits."""
+    policy: str = ""
+    """Policy that produced the list (``explore:<model version>`` when it was randomised)."""
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,9 @@ def create_match(
     # the engine and the store take the record as is (no per-request DataFrame).
     intake = [intake_record(body)]
     with runtime.match_slots:
-        result = loaded.engine.match(intake, top_k=body.top_k, explain=body.explain)
+        result = loaded.engine.match(
+            intake, top_k=body.top_k, explain=body.explain, request_id=request_id
+        )
     clients = save_intakes(
         session,
         intake,
@@ -123,6 +125,9 @@ def create_match(
                 score=m.score if m.predicted_benefit is None else m.predicted_benefit,
                 model_version=result.model_version,
                 features=m.features,
+                propensity=m.propensity,
+                shown_propensity=m.shown_propensity,
+                policy=result.policy or result.model_version,
             )
             for m in result.matches
         ],

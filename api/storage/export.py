@@ -18,6 +18,8 @@ from features.dataset import Dataset
 from features.schemas import INTAKES, INTERACTIONS, THERAPISTS
 
 _PAIR = ["intake_id", "therapist_id"]
+_PROPENSITY = ["propensity", "shown_propensity", "policy"]
+"""Impression columns exported as is (issue 8; NULL for showings logged before them)."""
 
 
 def _frame(session: Session, columns: list[Any]) -> pd.DataFrame:
@@ -45,7 +47,7 @@ def interaction_records(impressions: pd.DataFrame, events: pd.DataFrame) -> list
     shown = (
         impressions.sort_values(["shown_at", "id"])
         .drop_duplicates(_PAIR, keep="first")
-        .set_index(_PAIR)[["position"]]
+        .set_index(_PAIR)[["position", *_PROPENSITY]]
     )
     sessions = (
         events[events["type"] == EventType.SESSION_ATTENDED.value].groupby(_PAIR).size()
@@ -62,8 +64,9 @@ def interaction_records(impressions: pd.DataFrame, events: pd.DataFrame) -> list
         for kind in (EventType.DROPOUT, EventType.ALLIANCE, EventType.IMPROVEMENT)
     }
     records = []
-    for intake_id, therapist_id, position in shown.reset_index()[[*_PAIR, "position"]].itertuples(
-        index=False, name=None
+    columns = [*_PAIR, "position", *_PROPENSITY]
+    for intake_id, therapist_id, position, mu, rho, policy in (
+        shown.reset_index().reindex(columns=columns).itertuples(index=False, name=None)
     ):
         pair = (intake_id, therapist_id)
         count = int(sessions.get(pair, 0))
@@ -83,6 +86,9 @@ def interaction_records(impressions: pd.DataFrame, events: pd.DataFrame) -> list
                 "reliable_improvement": None
                 if improved is None or pd.isna(improved)
                 else bool(improved != 0),
+                "propensity": None if mu is None or pd.isna(mu) else float(mu),
+                "shown_propensity": None if rho is None or pd.isna(rho) else float(rho),
+                "policy": None if policy is None or pd.isna(policy) else str(policy),
             }
         )
     return records
@@ -115,6 +121,9 @@ def export_dataset(session: Session) -> Dataset:
             ImpressionRow.therapist_id,
             ImpressionRow.position,
             ImpressionRow.shown_at,
+            ImpressionRow.propensity,
+            ImpressionRow.shown_propensity,
+            ImpressionRow.policy,
         ],
     )
     events = _frame(

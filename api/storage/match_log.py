@@ -30,6 +30,10 @@ class Impression:
     model_version: str
     features: dict[str, float] | None = None
     source: str = "match"
+    propensity: float | None = None
+    """μ(therapist, position | intake) under the serving policy (issue 8)."""
+    shown_propensity: float | None = None
+    policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,9 @@ def save_impressions(
             "features": None if i.features is None else plain_features(i.features),
             "source": i.source,
             "shown_at": now,
+            "propensity": plain(i.propensity),
+            "shown_propensity": plain(i.shown_propensity),
+            "policy": i.policy,
         }
         for i in impressions
     ]

@@ -107,6 +107,10 @@ class ImpressionRow(Base):
     features: Mapped[dict[str, float | None] | None] = mapped_column(JSONValue)
     source: Mapped[str] = mapped_column(String(16), default="match")
     shown_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # issue 8 (migration 0003): what off-policy evaluation weights each showing by
+    propensity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    shown_propensity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    policy: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class EventRow(Base):

@@ -94,7 +94,14 @@ class FakeEngine:
                 eligible.append(t)
         return eligible, excluded
 
-    def match(self, intake: Rows, *, top_k: int = 10, explain: bool = False) -> MatchResult:
+    def match(
+        self,
+        intake: Rows,
+        *,
+        top_k: int = 10,
+        explain: bool = False,
+        request_id: str | None = None,
+    ) -> MatchResult:
         if self.delay:
             time.sleep(self.delay)
         intake = _frame(intake)
