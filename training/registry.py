@@ -206,6 +206,10 @@ def load_served_model(settings: Settings, *, allow_fallback: bool = True) -> Mat
         return MatchModel.load(uri)
     try:
         _require_tracking_store(settings.tracking)
+        # download_artifacts resolves ``models:/`` through the process-wide registry URI (its
+        # default is a SQLite file in the working directory, which must never be created).
+        mlflow.set_tracking_uri(settings.tracking)
+        mlflow.set_registry_uri(settings.tracking)
         client = MlflowClient(settings.tracking, settings.tracking)
         version = _resolve_version(client, uri)
         with tempfile.TemporaryDirectory() as tmp:
