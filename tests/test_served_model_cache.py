@@ -57,3 +57,19 @@ def test_serving_never_creates_the_tracking_store(tmp_path: Path) -> None:
         load_served_model(settings)
     assert not moved.exists()
     assert not moved.parent.exists()
+
+
+def test_resolving_uses_the_configured_store_and_creates_none_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(store, store).create_registered_model("therapist-matcher")  # no versions
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    settings = Settings(home=tmp_path / "home", tracking_uri=store)
+    with pytest.raises(ModelNotFoundError, match="therapist-matcher"):
+        load_served_model(settings)
+    assert list(workdir.iterdir()) == []
