@@ -100,7 +100,7 @@ class Authenticator:
         cached = self._cache.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
-        with self._database.session() as session:
+        with self._database.read_session() as session:
             record = find_key(session, digest)
         if record is None or record.revoked:
             with self._lock:

@@ -50,7 +50,7 @@ class Runtime:
 
     def read_pool(self) -> pd.DataFrame:
         """The active therapists as stored (a typed frame)."""
-        with self.database.session() as session:
+        with self.database.read_session() as session:
             return load_pool(session)
 
     def announce(self, topic: Topic) -> None:
@@ -78,7 +78,7 @@ class Runtime:
 
     def sync_once(self) -> list[str]:
         """Apply every change another process made since the last call; returns the topics."""
-        with self.database.session() as session:
+        with self.database.read_session() as session:
             now = counters(session)
         moved = [t for t, n in now.items() if self._seen.get(t) != n]
         self._seen = now
@@ -128,7 +128,7 @@ def start_runtime(
     (``/readyz`` 503 with the reason) and a later ``POST /v1/model/reload`` can load the model.
     """
     database = check_database(settings.database)
-    with database.session() as session:
+    with database.read_session() as session:
         seen = counters(session)  # read before the pool: a later change is never missed
         pool = load_pool(session)
         secret = audit_secret(session)

@@ -449,7 +449,14 @@ class FeaturePipeline:
         pool = pool or TherapistPool.from_frame(dataset.therapists)
         return TrackRecord().fit(*self.outcome_table(dataset, pool, batch))
 
-    def _pool_tables(self, pool: TherapistPool, track_record: TrackRecord) -> dict[str, Any]:
+    def bind_pool(self, pool: TherapistPool, *, bio_text: F32 | None = None) -> None:
+        """Build the per-pool tables now (serving does it with the engine, not on the first
+        request); ``bio_text`` gives the bio embeddings when the caller already has them."""
+        self._pool_tables(pool, self.track_record_, bio_text=bio_text)
+
+    def _pool_tables(
+        self, pool: TherapistPool, track_record: TrackRecord, *, bio_text: F32 | None = None
+    ) -> dict[str, Any]:
         """Per-pool derived arrays, cached: bio embeddings and the English mask once per pool,
         track-record tables once per (pool, track record)."""
         cache = self._cache("_bound").setdefault(pool, {})
@@ -458,7 +465,7 @@ class FeaturePipeline:
             mask = np.zeros(pool.languages.shape[1], dtype=np.uint64)
             if english >= 0:
                 mask[english // 64] = np.uint64(1) << np.uint64(english % 64)
-            cache["bio_text"] = self.text_.transform(pool.bios)
+            cache["bio_text"] = self.text_.transform(pool.bios) if bio_text is None else bio_text
             cache["english_mask"] = mask
             cache["records"] = {}
         records: dict[int, tuple[TrackRecord, Any]] = cache["records"]

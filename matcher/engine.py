@@ -20,6 +20,7 @@ import pandas as pd
 from core.config import MatcherConfig
 from features.encoding import IntakeBatch, Pairs, Rows, TherapistPool
 from features.pipeline import FEATURE_NAMES
+from features.text import TextEmbedder
 from features.vocab import Format
 from matcher.allocation import allocate
 from matcher.crisis import CrisisDirectory, default_directory
@@ -127,6 +128,29 @@ class ExposureLedger:
         return frame
 
 
+class BioEmbeddings:
+    """Bio text → embedding under one model's text embedder, kept across the engines that
+    :meth:`Matcher.with_therapists` builds, so a pool change embeds only the bios it adds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._vectors: dict[str, npt.NDArray[np.float32]] = {}
+
+    def embed(self, embedder: TextEmbedder, bios: Sequence[str]) -> npt.NDArray[np.float32]:
+        """``embedder.transform(bios)``, computing only the texts not seen before."""
+        with self._lock:
+            missing = sorted({b for b in bios if b not in self._vectors})
+            if missing:
+                self._vectors.update(zip(missing, embedder.transform(missing), strict=True))
+            if not len(bios):
+                return embedder.transform([])
+            out = np.stack([self._vectors[b] for b in bios])
+            if len(self._vectors) > 2 * len(bios) + 1000:  # bios edited away: forget them
+                keep = set(bios)
+                self._vectors = {b: v for b, v in self._vectors.items() if b in keep}
+            return out
+
+
 @dataclass(frozen=True)
 class Scored:
     """Scored candidate pairs of a batch after phase one."""
@@ -150,6 +174,7 @@ class Matcher:
         crisis: CrisisDirectory | None = None,
         *,
         exposure: ExposureLedger | None = None,
+        bios: BioEmbeddings | None = None,
     ) -> None:
         self.model = model
         self.config = config or MatcherConfig()
@@ -159,9 +184,12 @@ class Matcher:
         self._index = CandidateIndex(self.pool)
         """Therapists by licensed region and age group (built once per pool)."""
         # Therapist-side feature tables (bio embeddings, track-record alignment) are built here,
-        # with the engine, not by the first request that needs them.
-        pipeline = self.model.pipeline
-        pipeline._pool_tables(self.pool, pipeline.track_record_)
+        # with the engine, not by the first request that needs them; bios embedded for an
+        # earlier pool of the same model are reused (a profile change re-embeds one bio).
+        self.bios = bios if bios is not None else BioEmbeddings()
+        self.model.pipeline.bind_pool(
+            self.pool, bio_text=self.bios.embed(self.model.pipeline.text_, self.pool.bios)
+        )
         self.exposure = exposure if exposure is not None else ExposureLedger()
         """Running exposure totals (updated only while ``exposure_mitigation`` > 0)."""
         self._slots = (
@@ -180,7 +208,14 @@ class Matcher:
 
     def with_therapists(self, therapists: pd.DataFrame) -> Matcher:
         """The same model over a new pool (the exposure totals carry over)."""
-        return Matcher(self.model, therapists, self.config, self.crisis, exposure=self.exposure)
+        return Matcher(
+            self.model,
+            therapists,
+            self.config,
+            self.crisis,
+            exposure=self.exposure,
+            bios=self.bios,
+        )
 
     def score_batch(self, batch: IntakeBatch, routes: Triage) -> tuple[Eligibility, Scored]:
         """Eligibility for non-crisis intakes, then phased scoring of the eligible pairs."""

@@ -20,7 +20,7 @@ def _model_dir(folder: Path, marker: str) -> Path:
 
 
 def _leftovers(cache: Path) -> list[Path]:
-    return [p for p in cache.parent.iterdir() if p.name.startswith(f".{cache.name}.")]
+    return [p for p in cache.parent.iterdir() if p.name not in (cache.name, f"{cache.name}.lock")]
 
 
 def test_update_replaces_the_copy_and_clears_crash_leftovers(tmp_path: Path) -> None:
@@ -29,6 +29,8 @@ def test_update_replaces_the_copy_and_clears_crash_leftovers(tmp_path: Path) -> 
     # A crash in an earlier update left a staging folder and a retired copy behind.
     _model_dir(cache.with_name(f".{cache.name}.staging-dead"), "half")
     _model_dir(cache.with_name(f".{cache.name}.old-dead"), "old")
+    _model_dir(cache.with_name(f"{cache.name}.old"), "legacy")  # the layout before this one
+    _model_dir(cache.parent / ".staging-legacy" / "model", "legacy")
     _cache_model(_model_dir(tmp_path / "v2", "v2"), cache, "m/2", "models:/m@champion")
     assert json.loads((cache / "model.json").read_text())["marker"] == "v2"
     assert json.loads((cache / "served.json").read_text()) == {
@@ -39,7 +41,7 @@ def test_update_replaces_the_copy_and_clears_crash_leftovers(tmp_path: Path) -> 
 
 
 def test_crash_after_retiring_the_old_copy_is_undone(tmp_path: Path) -> None:
-    cache = tmp_path / "served-model"
+    cache = tmp_path / "home" / "served-model"
     _cache_model(_model_dir(tmp_path / "v1", "v1"), cache, "m/1", "models:/m@champion")
     cache.rename(cache.with_name(f".{cache.name}.old-crash"))  # the crash: no copy in place
     _model_dir(cache.with_name(f".{cache.name}.staging-crash"), "half")
@@ -55,3 +57,19 @@ def test_serving_never_creates_the_tracking_store(tmp_path: Path) -> None:
         load_served_model(settings)
     assert not moved.exists()
     assert not moved.parent.exists()
+
+
+def test_resolving_uses_the_configured_store_and_creates_none_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(store, store).create_registered_model("therapist-matcher")  # no versions
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    settings = Settings(home=tmp_path / "home", tracking_uri=store)
+    with pytest.raises(ModelNotFoundError, match="therapist-matcher"):
+        load_served_model(settings)
+    assert list(workdir.iterdir()) == []

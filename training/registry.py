@@ -137,8 +137,12 @@ def repair_cache(cache: Path) -> None:
     olds = sorted(cache.parent.glob(f".{cache.name}.old-*"), key=lambda p: p.stat().st_mtime)
     if not cache.exists() and olds and (olds[-1] / "served.json").exists():
         olds[-1].rename(cache)
-    for path in _leftovers(cache):
+    legacy = cache.with_name(cache.name + ".old")  # left by versions before this layout
+    for path in [*_leftovers(cache), *([legacy] if legacy.exists() else [])]:
         shutil.rmtree(path, ignore_errors=True)
+    for path in cache.parent.glob(".staging-*"):  # their staging folders
+        if (path / "model").exists() or not any(path.iterdir()):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _cache_model(model_dir: Path, cache: Path, version: str, uri: str) -> None:
@@ -202,6 +206,10 @@ def load_served_model(settings: Settings, *, allow_fallback: bool = True) -> Mat
         return MatchModel.load(uri)
     try:
         _require_tracking_store(settings.tracking)
+        # download_artifacts resolves ``models:/`` through the process-wide registry URI (its
+        # default is a SQLite file in the working directory, which must never be created).
+        mlflow.set_tracking_uri(settings.tracking)
+        mlflow.set_registry_uri(settings.tracking)
         client = MlflowClient(settings.tracking, settings.tracking)
         version = _resolve_version(client, uri)
         # models:/ URIs are resolved through this client: download_artifacts would resolve them

@@ -23,6 +23,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 """The Alembic script folder shipped inside the package."""
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "matcher_read_only"
+"""Execution option marking the connections of :meth:`Database.read_session`."""
 # Every engine is built with ``hide_parameters=True``: a failing statement's message then shows
 # the SQL but never its bound values (intake answers, client ids, free text).
 
@@ -69,7 +71,12 @@ def _sqlite_engine(url: URL) -> Engine:
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so concurrent writers queue on busy_timeout
         # instead of failing with "database is locked" when a read transaction upgrades.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (Database.read_session) begin DEFERRED: under WAL they never take
+        # the write lock, so a long read (the pool) cannot stall the writers.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -90,6 +97,9 @@ class Database:
                 hide_parameters=True,
             )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:
@@ -124,11 +134,22 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads only (SQLite: a deferred transaction that never blocks writers;
+        a write through it fails). Closed, never committed, at the end."""
+        session = self._readers()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
     def ping(self) -> bool:
         """Whether the database answers a trivial query."""
         try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            with self.read_session() as session:
+                session.execute(text("SELECT 1"))
         except Exception:
             return False
         return True
