@@ -2,7 +2,7 @@
 the audit trail of data access (``audit_log``) and the installation's audit secret.
 
 Revision ID: 0004
-Revises: 0002 (the coordinator rechains it after 0003)
+Revises: 0003
 Create Date: 2026-12-02
 """
 
