@@ -48,6 +48,12 @@ HIGHER_CARE_NOTE = (
     "Please consider a higher level of care; therapists who also see clients in person are "
     "shown first."
 )
+UNKNOWN_PAYER_NOTE = (
+    "No therapist here accepts this payer code: check the code with the platform, or choose "
+    "self_pay to see therapists who take self-paying clients."
+)
+"""Payer codes are the platform's own (no list to check them against): one the pool has never
+heard of is warned about in the answer instead of silently matching nobody."""
 RISK_NOTE = "Only therapists trained in crisis support are shown. Help is available any time."
 
 
@@ -437,6 +443,8 @@ class Matcher:
             notes.append(RISK_NOTE)
         if routes.severe[i]:
             notes.append(HIGHER_CARE_NOTE)
+        if batch.payment[i] < 0:
+            notes.append(UNKNOWN_PAYER_NOTE)
         return MatchResult(
             intake_id=str(batch.ids[i]),
             status=Status.MATCHED if matches else Status.NO_ELIGIBLE_MATCH,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 
 from api.deps import EngineDep, MatchesKey, RequestIdDep, RuntimeDep, SessionDep
 from api.frames import intake_record, reject_duplicate_ids
-from api.routers.common import AUTHENTICATED
+from api.routers.common import AUTHENTICATED, CONFLICT
 from api.schemas import (
     AllocationRequest,
     AllocationResponse,
@@ -18,7 +18,13 @@ from api.schemas import (
     SuggestionOut,
 )
 from api.storage.audit import Action, client_hash, record_access
-from api.storage.match_log import Answer, Impression, save_impressions, save_intakes
+from api.storage.match_log import (
+    Answer,
+    Impression,
+    conflicting_fields,
+    save_impressions,
+    save_intakes,
+)
 from matcher.results import AllocationResult, MatchResult, Suggestion
 
 router = APIRouter(tags=["matches"], responses=AUTHENTICATED)
@@ -86,7 +92,7 @@ def allocation_response(result: AllocationResult, request_id: str) -> Allocation
     )
 
 
-@router.post("/v1/matches", summary="Rank therapists for one intake")
+@router.post("/v1/matches", summary="Rank therapists for one intake", responses=CONFLICT)
 def create_match(
     body: MatchRequest,
     _key: MatchesKey,
@@ -97,12 +103,23 @@ def create_match(
 ) -> MatchResponse:
     """Triage, filter by the hard constraints, rank, explain; the list is logged as impressions.
 
-    `status` is `matched`, `no_eligible_match` (see `excluded` for why) or `crisis` (no list;
-    see `crisis_resources` and `flags`).
+    `status` is `matched`, `no_eligible_match` (see `excluded` and `suggestions`) or `crisis`
+    (no list; see `crisis_resources` and `flags`). Asking again with the same `intake_id` and
+    the same answers is fine (a new list is served); with different answers it is a 409.
     """
     # The request model is derived from the same contract specs, so the body is already checked;
     # the engine and the store take the record as is (no per-request DataFrame).
     intake = [intake_record(body)]
+    if body.intake_id is not None:
+        sent_time = "submitted_at" in body.model_fields_set
+        ignore = frozenset() if sent_time else frozenset({"submitted_at"})
+        changed = conflicting_fields(session, intake[0], ignore=ignore)
+        if changed:
+            raise HTTPException(
+                status_code=409,
+                detail=f"intake_id {body.intake_id!r} was already used for a different intake "
+                f"(differs in: {', '.join(changed)}); use a new intake_id",
+            )
     with runtime.match_slots:
         result = loaded.engine.match(
             intake, top_k=body.top_k, explain=body.explain, request_id=request_id

@@ -46,6 +46,34 @@ class Answer:
     """Therapists who passed every hard constraint."""
 
 
+def _same(stored: Any, sent: Any) -> bool:
+    """Whether a stored intake field and a newly sent one say the same thing."""
+    if isinstance(stored, list) or isinstance(sent, list):
+        return list(stored or []) == list(sent or [])
+    if isinstance(stored, datetime) and sent is not None:
+        when = datetime.fromisoformat(sent) if isinstance(sent, str) else sent
+        return bool(stored == when)
+    if isinstance(stored, float) and isinstance(sent, (int, float)):
+        return abs(stored - sent) < 1e-9
+    return bool(stored == sent)
+
+
+def conflicting_fields(
+    session: Session, record: Mapping[str, Any], *, ignore: frozenset[str] = frozenset()
+) -> list[str]:
+    """Fields in which ``record`` differs from the stored intake with the same id ([] when there
+    is none or it says the same). Free text is never compared (it may not have been stored)."""
+    row = session.get(IntakeRow, record["intake_id"])
+    if row is None:
+        return []
+    skip = ignore | {"intake_id", "free_text"}
+    return [
+        name
+        for name in INTAKES.names
+        if name not in skip and not _same(getattr(row, name), record.get(name))
+    ]
+
+
 def save_intakes(
     session: Session,
     intakes: pd.DataFrame | Sequence[Mapping[str, Any]],
@@ -112,4 +140,4 @@ def save_impressions(
     session.execute(insert_for(session, ImpressionRow), rows)
 
 
-__all__ = ["Answer", "Impression", "save_impressions", "save_intakes"]
+__all__ = ["Answer", "Impression", "conflicting_fields", "save_impressions", "save_intakes"]

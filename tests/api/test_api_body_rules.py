@@ -49,3 +49,14 @@ def test_patch_cannot_push_the_caseload_past_its_limit(service: Service) -> None
         "/v1/therapists/t1", json={"current_caseload": 21}, headers=service.auth("therapists")
     )
     assert "exceeds max_caseload" in _detail(response)[("body", "current_caseload")]
+
+
+def test_reusing_an_intake_id_with_other_answers_is_409(service: Service) -> None:
+    headers = service.auth("matches")
+    first = intake(intake_id="same", submitted_at=None, concerns=["anxiety"])
+    first = {k: v for k, v in first.items() if v is not None}
+    assert service.client.post("/v1/matches", json=first, headers=headers).status_code == 200
+    again = service.client.post("/v1/matches", json=first, headers=headers)
+    assert again.status_code == 200, "a retry with the same answers is served again"
+    other = service.client.post("/v1/matches", json=first | {"phq9": 20}, headers=headers)
+    assert other.status_code == 409 and "phq9" in other.json()["detail"]
