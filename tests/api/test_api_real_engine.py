@@ -151,7 +151,7 @@ def test_allocation_with_the_real_engine_respects_open_slots(real: Service, worl
 
 def test_an_unknown_payer_code_is_warned_about(real: Service, world: Dataset) -> None:
     n = next(k for k in range(30) if _match(real, _intake(world, k))["status"] == "matched")
-    answer = _match(real, _intake(world, n, payment="not-a-payer"))
+    answer = _match(real, _intake(world, n, payment="not-a-payer", intake_id="payer-x"))
     assert answer["status"] == "no_eligible_match"
     assert any("payer code" in note for note in answer["notes"])
     assert [s["constraint"] for s in answer["suggestions"]] == ["payment"]
