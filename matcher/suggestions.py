@@ -6,9 +6,9 @@ its own while every other constraint — the safety rules included — still hol
     fits_c(i) = #{ t : every check but c passes for (i, t) }
 
 and a suggestion is made for each c with fits_c(i) > 0, saying what to change ("accept phone
-sessions", "a fee limit of $160") and how many therapists would then fit. Constraints the client
-cannot change (region, age group, open capacity) get a plain statement instead when they are the
-reason ("No therapist is licensed in DE."). The crisis-training rule is never relaxed, and
+sessions", "a fee limit of $160") and how many therapists would then fit. When no single change
+helps, one plain statement says why ("No therapist here is licensed in DE.", or which constraints
+rule out the therapists licensed in the region). The crisis-training rule is never relaxed, and
 crisis-routed intakes get no suggestions at all (they get crisis resources).
 """
 
@@ -79,14 +79,39 @@ def _payment(
     return None
 
 
-def _statement(constraint: str, batch: IntakeBatch, i: int) -> str | None:
-    if constraint == "region":
-        return f"No therapist here is licensed in {batch.regions[i]}."
-    if constraint == "age_group":
-        return "No therapist licensed in your region works with your age group."
-    if constraint == "capacity":
-        return "Every therapist who fits is full at the moment; try again soon."
-    return None
+LABELS = {
+    "language": "language",
+    "format": "session format",
+    "payment": "payment or fee",
+    "capacity": "a full caseload",
+    "availability": "hours",
+    "crisis_training": "crisis training",
+}
+"""How the reasons after region and age group read in a statement."""
+
+
+def _statement(batch: IntakeBatch, i: int, excluded: npt.NDArray[np.int64]) -> Suggestion:
+    """Why nobody fits when no single change helps: the first wall the client meets."""
+    counts = dict(zip(CONSTRAINTS, excluded[i].tolist(), strict=True))
+    local = int(excluded[i].sum()) - counts["region"] - counts["age_group"]
+    region = batch.regions[i]
+    if local + counts["age_group"] == 0:
+        return Suggestion("region", f"No therapist here is licensed in {region}.")
+    if local == 0:
+        return Suggestion(
+            "age_group", f"No therapist licensed in {region} works with your age group."
+        )
+    ruled_out = ", ".join(
+        f"{n} by {LABELS[name]}" for name, n in counts.items() if n and name in LABELS
+    )
+    if counts["capacity"] == local:
+        return Suggestion("capacity", "Every therapist who fits is full at the moment.")
+    main = max(LABELS, key=lambda name: counts[name])
+    return Suggestion(
+        main,
+        f"No single change finds a therapist: of the {local} licensed in {region} for your "
+        f"age group, {ruled_out}.",
+    )
 
 
 def suggestions(
@@ -124,9 +149,7 @@ def suggestions(
                 out.setdefault(i, []).append(made)
     for i in intakes.tolist():
         found = sorted(out.get(i, []), key=lambda s: -s.therapists)
-        worst = CONSTRAINTS[int(np.argmax(excluded[i]))] if excluded[i].any() else None
-        statement = _statement(worst, batch, i) if worst is not None and not found else None
-        out[i] = found + ([Suggestion(str(worst), statement)] if statement else [])
+        out[i] = found or ([_statement(batch, i, excluded)] if excluded[i].any() else [])
     return out
 
 

@@ -93,3 +93,11 @@ def test_every_suggestion_is_true(data: st.DataObject) -> None:
 @pytest.mark.parametrize("constraint", RELAXABLE)
 def test_relaxable_constraints_exclude_safety(constraint: str) -> None:
     assert constraint not in ("crisis_training", "region", "age_group", "capacity")
+
+
+def test_when_no_single_change_helps_the_statement_names_what_rules_them_out() -> None:
+    advice = _advise(POOL, languages=["de"], payment="self_pay", max_session_fee=10.0)
+    (only,) = advice
+    assert only.therapists == 0
+    assert only.message.startswith("No single change finds a therapist: of the 3 licensed in US-CA")
+    assert "by language" in only.message
