@@ -155,7 +155,7 @@ def _shown(col: Column | None, check: str, value: object) -> str | None:
 
 def check_table(file: str, table: Table, frame: pd.DataFrame) -> list[Problem]:
     """Run the pandera schema of ``table`` over a parsed frame; every failure as a Problem."""
-    problems = check_unique(file, table, frame) + check_caseload(file, table, frame)
+    problems = check_unique(file, table, frame)
     try:
         pandera_schema(table).validate(frame, lazy=True)
     except pa_errors.SchemaErrors as err:
@@ -174,25 +174,6 @@ def check_table(file: str, table: Table, frame: pd.DataFrame) -> list[Problem]:
                 Problem(file, row, name, _shown(col, check, value), _message(col, check, value))
             )
     return problems
-
-
-def check_caseload(file: str, table: Table, frame: pd.DataFrame) -> list[Problem]:
-    """A therapist's ``current_caseload`` may reach, not exceed, ``max_caseload``."""
-    if table.name != "therapists" or not {"current_caseload", "max_caseload"} <= set(frame):
-        return []
-    current = pd.to_numeric(frame["current_caseload"], errors="coerce")
-    limit = pd.to_numeric(frame["max_caseload"], errors="coerce")
-    over = np.flatnonzero((current > limit).fillna(False).to_numpy(dtype=bool))
-    return [
-        Problem(
-            file,
-            int(i) + 1,
-            "current_caseload",
-            str(current.iloc[int(i)]),
-            f"exceeds max_caseload ({limit.iloc[int(i)]})",
-        )
-        for i in over[:1000]
-    ]
 
 
 def check_references(
@@ -249,7 +230,6 @@ def columns_of_kind(table: Table, kind: Kind) -> list[str]:
 
 
 __all__ = [
-    "check_caseload",
     "check_duplicate_pairs",
     "check_references",
     "check_table",
