@@ -72,9 +72,7 @@ def test_out_of_fold_rows_equal_full_transforms_per_fold(fitted: Fitted) -> None
         other = outcome_fold != f
         record = TrackRecord().fit(ids[other], domains[other], good[other], expected[other])
         rows = fold == f
-        full = pipe.transform(
-            fitted.batch, pool, fitted.rows.pairs.take(rows), track_record=record
-        )
+        full = pipe.transform(fitted.batch, pool, fitted.rows.pairs.take(rows), track_record=record)
         np.testing.assert_array_equal(full, fitted.rows.x[rows])
 
 
