@@ -21,16 +21,17 @@ import argparse  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from core.config import MatcherConfig  # noqa: E402
 from features.encoding import TherapistPool  # noqa: E402
-from matcher.engine import Matcher, MatcherConfig  # noqa: E402
+from matcher.engine import Matcher  # noqa: E402
 from matcher.exploration import DEFAULT_TOLERANCE  # noqa: E402
 from synth import WorldConfig, generate_world  # noqa: E402
 from training.baselines import RuleBaseline  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.evaluation import random_topk_mean, topk_mean, uplift_captured  # noqa: E402
 from training.fit import fit_boosters  # noqa: E402
+from training.heldout import score_holdout  # noqa: E402
 from training.matrices import logged_rows  # noqa: E402
-from training.scorecard import candidate_set  # noqa: E402
 from training.splits import subset, time_split  # noqa: E402
 
 TOLERANCES = (0.0, 0.01, DEFAULT_TOLERANCE, 0.05, 0.1)
@@ -47,24 +48,22 @@ def one_world(seed: int, n_intakes: int) -> list[dict[str, float]]:
     train, valid = subset(world.dataset, train_ids), subset(world.dataset, valid_ids)
     pool = TherapistPool.from_frame(train.therapists)
     pipeline = FeaturePipeline(text_dims=config.text_dims, seed=seed).fit(train)
-    model, _ = fit_boosters(logged_rows(pipeline, train, pool, folds=config.folds), config)
-    model.pipeline = pipeline
-    cand = candidate_set(pipeline, valid, pool)
-    p_true = world.truth.p_good(
-        valid.intakes, valid.therapists, cand.intake_ids, cand.therapist_ids
-    )
+    rows = logged_rows(pipeline, train, pool, folds=config.folds)
+    model, _ = fit_boosters(rows, config, pipeline)
+    cand = score_holdout(model, valid, pool, truth=world.truth, max_intakes=None).candidates
+    assert cand.p_true is not None
+    p_true = cand.p_true
+    therapist_ids = pool.ids[cand.pairs.therapist_idx]
     u_random = random_topk_mean(cand.group, p_true)
     u_oracle = topk_mean(cand.group, p_true, p_true, K)
-    truth = pd.Series(
-        p_true, index=pd.MultiIndex.from_arrays([cand.intake_ids, cand.therapist_ids])
-    )
+    truth = pd.Series(p_true, index=pd.MultiIndex.from_arrays([cand.intake_ids, therapist_ids]))
     targets = {
         "rules": RuleBaseline().score(cand.x),
         "benefit_only": model.benefit(cand.x),
     }
     target_sets = {}
     for name, score in targets.items():
-        order = pd.DataFrame({"i": cand.intake_ids, "t": cand.therapist_ids, "s": score})
+        order = pd.DataFrame({"i": cand.intake_ids, "t": therapist_ids, "s": score})
         order["k"] = order.groupby("i")["s"].rank(ascending=False, method="first").astype(int)
         target_sets[name] = order[order["k"] <= K]
     rows = []

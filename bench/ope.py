@@ -46,8 +46,7 @@ def fit_model(train, config: TrainConfig) -> tuple[MatchModel, LambdaRankBaselin
     pool = TherapistPool.from_frame(train.therapists)
     pipeline = FeaturePipeline(text_dims=config.text_dims, seed=config.seed).fit(train)
     rows = logged_rows(pipeline, train, pool, folds=config.folds, seed=config.seed)
-    model, _ = fit_boosters(rows, config)
-    model.pipeline = pipeline
+    model, _ = fit_boosters(rows, config, pipeline)
     model.version = "model"
     y = graded_label(train.interactions, config.labels)
     lambdarank = LambdaRankBaseline(config.seed).fit(rows.x, y, rows.group)

@@ -376,9 +376,10 @@ class Pairs:
     ) -> Pairs:
         """Each interaction row as (its intake's row in ``batch``, its therapist's row in
         ``pool``); −1 where the id is absent."""
+        therapists = pd.Index(pool.ids.astype(str))
         return cls(
             batch.rows_of(interactions["intake_id"]).astype(np.int64),
-            pool.positions(interactions["therapist_id"].astype(str).tolist()),
+            therapists.get_indexer(pd.Index(interactions["therapist_id"]).astype(str)),
         )
 
 

@@ -131,8 +131,11 @@ def _severe_in_person(c: PairContext) -> F32:
 
 
 def _availability_overlap(c: PairContext) -> F32:
-    both = c.batch.availability[c.i] & c.pool.availability[c.j]
-    return np.bitwise_count(both).sum(1).astype(np.float32)
+    if "overlap" not in c.cache:
+        both = c.batch.availability[c.i] & c.pool.availability[c.j]
+        c.cache["overlap"] = np.bitwise_count(both).sum(1).astype(np.float32)
+    overlap: F32 = c.cache["overlap"]
+    return overlap
 
 
 def _availability_share(c: PairContext) -> F32:

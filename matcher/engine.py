@@ -27,7 +27,7 @@ from matcher.crisis import CrisisDirectory, default_directory
 from matcher.eligibility import CandidateIndex, Eligibility, eligible_pairs
 from matcher.explanations import reasons_batch
 from matcher.exploration import EXPLORE_PREFIX, Explored, explore, request_seeds
-from matcher.fairness.exposure import position_weight
+from matcher.fairness.exposure import position_weight, target_shares
 from matcher.fairness.mitigation import exposure_adjusted
 from matcher.model import MatchModel
 from matcher.ranking import load_aware, rank_within_groups, top_per_group
@@ -114,11 +114,7 @@ class ExposureLedger:
         n = int(max(shown_intake.max(initial=-1), pair_intake.max(initial=-1))) + 1
         weight = position_weight(position) if len(position) else np.zeros(0)
         attention = np.bincount(shown_intake, weights=weight, minlength=n)
-        m = np.clip(np.nan_to_num(merit), 0.0, None)
-        total = np.bincount(pair_intake, weights=m, minlength=n)[pair_intake]
-        size = np.bincount(pair_intake, minlength=n)[pair_intake].astype(np.float64)
-        share = np.where(total > 0, m / np.where(total > 0, total, 1.0), 1.0 / np.maximum(size, 1))
-        target = share * attention[pair_intake]
+        target = target_shares(pair_intake, merit, attention)
         with self._lock:
             np.add.at(self._exposure, shown_slot, weight)
             np.add.at(self._target, pair_slot, target)

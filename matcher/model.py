@@ -97,18 +97,23 @@ class MatchModel:
         """Columns the boosters expect, in order."""
         return list(FEATURE_NAMES)
 
-    def benefit(self, x: F32) -> F64:
-        """Predicted P(good outcome | the client starts with this therapist)."""
+    def benefit(self, x: F32, *, num_threads: int = 1) -> F64:
+        """Predicted P(good outcome | the client starts with this therapist).
+
+        One thread by default (a request's latency); batch callers may use more.
+        """
         if len(x) == 0:
             return np.zeros(0)
-        return np.asarray(self.outcome.predict(x, num_threads=1), dtype=np.float64)
+        return np.asarray(self.outcome.predict(x, num_threads=num_threads), dtype=np.float64)
 
-    def engagement_probability(self, x: F32) -> F64:
+    def engagement_probability(self, x: F32, *, num_threads: int = 1) -> F64:
         """Predicted P(books and engages | shown at position 1); 1 without an engagement model."""
         if self.engagement is None or len(x) == 0:
             return np.ones(len(x))
         shown_first = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)])
-        return np.asarray(self.engagement.predict(shown_first, num_threads=1), dtype=np.float64)
+        return np.asarray(
+            self.engagement.predict(shown_first, num_threads=num_threads), dtype=np.float64
+        )
 
     def score(self, x: F32) -> F64:
         """benefit × engagement^α (see the module docstring)."""

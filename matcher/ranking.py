@@ -5,21 +5,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from core.ranking import rank_within_groups
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-
-
-def rank_within_groups(group: npt.ArrayLike, score: npt.ArrayLike) -> I64:
-    """0-based rank of each row inside its group by descending score (stable on ties)."""
-    group = np.asarray(group)
-    score = np.asarray(score, dtype=np.float64)
-    order = np.lexsort((np.arange(len(score)), -score, group))
-    sorted_group = group[order]
-    starts = np.r_[0, np.flatnonzero(sorted_group[1:] != sorted_group[:-1]) + 1]
-    sizes = np.diff(np.r_[starts, len(order)])
-    ranks = np.empty(len(order), dtype=np.int64)
-    ranks[order] = np.arange(len(order)) - np.repeat(starts, sizes)
-    return ranks
 
 
 def top_per_group(group: I64, score: F64, k: int) -> npt.NDArray[np.bool_]:

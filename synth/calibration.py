@@ -16,9 +16,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from core.ranking import random_topk_mean, rank_within_groups, topk_mean, uplift_captured
 from features.encoding import Pairs, TherapistPool
 from features.vocab import Format
-from matcher.ranking import rank_within_groups
 from matcher.triage import Route, triage
 from synth.candidates import candidate_pairs
 from synth.coefficients import LOGISTIC_VARIANCE
@@ -167,14 +167,9 @@ def _uplift_figures(
     p_true, p_profile = full.p_good, profile.p_good
     group = pairs.intake_idx
     groups, inverse = np.unique(group, return_inverse=True)
-
-    def at_k(score: F64) -> float:
-        top = rank_within_groups(inverse, score) < top_k
-        sums = np.bincount(inverse[top], weights=p_true[top], minlength=len(groups))
-        return float((sums / np.bincount(inverse[top], minlength=len(groups))).mean())
-
-    u_random = float((np.bincount(inverse, weights=p_true) / np.bincount(inverse)).mean())
-    u_oracle, u_profile = at_k(p_true), at_k(p_profile)
+    u_random = random_topk_mean(inverse, p_true)
+    u_oracle = topk_mean(inverse, p_true, p_true, top_k)
+    u_profile = topk_mean(inverse, p_profile, p_true, top_k)
     general = truth.therapists_of(pool).take(pairs.therapist_idx).general
     skill = full.therapist_eta - general
     best_third = rank_within_groups(inverse, skill) < np.ceil(np.bincount(inverse) / 3)[inverse]
@@ -187,7 +182,7 @@ def _uplift_figures(
         f"u_random_at_{top_k}": u_random,
         f"u_profile_oracle_at_{top_k}": u_profile,
         f"u_oracle_at_{top_k}": u_oracle,
-        "profile_oracle_uplift_captured": (u_profile - u_random) / (u_oracle - u_random),
+        "profile_oracle_uplift_captured": uplift_captured(u_profile, u_random, u_oracle),
         "domain_matching_d_severe": float(gain[severe].mean()) if severe.any() else float("nan"),
         "domain_matching_d_other": float(gain[~severe].mean()) if (~severe).any() else float("nan"),
     }

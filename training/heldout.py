@@ -55,9 +55,10 @@ class Predictions:
     score: F64
 
     @classmethod
-    def of(cls, model: MatchModel, x: F32) -> Predictions:
-        """Predict each booster once."""
-        benefit, engagement = model.benefit(x), model.engagement_probability(x)
+    def of(cls, model: MatchModel, x: F32, *, num_threads: int = 1) -> Predictions:
+        """Predict each booster once (per-row results do not depend on ``num_threads``)."""
+        benefit = model.benefit(x, num_threads=num_threads)
+        engagement = model.engagement_probability(x, num_threads=num_threads)
         return cls(benefit, engagement, model.combine(benefit, engagement))
 
 
@@ -118,12 +119,14 @@ def score_holdout(
     batch: IntakeBatch | None = None,
     max_intakes: int | None = 4000,
     seed: int = 0,
+    num_threads: int = 1,
 ) -> HeldOut:
     """Featurise and predict the held-out logged rows and eligible pairs once.
 
     ``batch`` is an encoding of (at least) the held-out intakes against ``pool`` (the job's
     one encoding); without it they are encoded here. Features use the model's pipeline as
-    fitted on the training split (past track records only).
+    fitted on the training split (past track records only); the boosters predict with
+    ``num_threads`` threads.
     """
     pipeline = model.pipeline
     logged = logged_rows(pipeline, valid, pool, batch=batch)
@@ -143,9 +146,18 @@ def score_holdout(
         p_true = truth.p_good(valid.intakes, valid.therapists, ids, ther)
         p_profile = truth.p_good(valid.intakes, valid.therapists, ids, ther, profile_only=True)
     candidates = Candidates(
-        intakes, sub, routes, elig, pairs, x, Predictions.of(model, x), p_true, p_profile
+        intakes,
+        sub,
+        routes,
+        elig,
+        pairs,
+        x,
+        Predictions.of(model, x, num_threads=num_threads),
+        p_true,
+        p_profile,
     )
-    return HeldOut(valid, pool, logged, Predictions.of(model, logged.x), candidates)
+    logged_predictions = Predictions.of(model, logged.x, num_threads=num_threads)
+    return HeldOut(valid, pool, logged, logged_predictions, candidates)
 
 
 __all__ = [

@@ -140,6 +140,7 @@ def fit_and_evaluate(
         batch=batch,
         max_intakes=config.max_truth_intakes,
         seed=config.seed,
+        num_threads=int(config.booster.get("num_threads", 1)),
     )
     clock.lap("score_holdout")
     scorers: dict[str, Scorer] = {}

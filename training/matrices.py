@@ -15,8 +15,8 @@ import pandas as pd
 
 from features.dataset import Dataset
 from features.encoding import IntakeBatch, Pairs, TherapistPool
-from features.outcomes import has_outcome
-from features.pipeline import PROFILE_COLUMNS, TRACK_RECORD_COLUMNS, FeaturePipeline, outcome_rows
+from features.outcomes import good_outcome, has_outcome
+from features.pipeline import PROFILE_COLUMNS, TRACK_RECORD_COLUMNS, FeaturePipeline
 from features.track_record import TrackRecord
 from training.splits import intake_folds
 
@@ -123,8 +123,13 @@ def logged_rows(
     started = has_outcome(inter)
     x = np.empty((len(pairs), len(pipeline.feature_names)), dtype=np.float32)
     x[:, PROFILE_COLUMNS] = pipeline.transform(batch, pool, pairs, columns=PROFILE_COLUMNS)
-    ids, domains, good = outcome_rows(dataset)
-    outcomes = OutcomeTable(ids, domains, good, pipeline.expected(x[started][:, PROFILE_COLUMNS]))
+    # outcome_rows(dataset), read off the encodings: the primary domain is the batch's.
+    outcomes = OutcomeTable(
+        inter["therapist_id"].to_numpy(dtype=object)[started],
+        batch.primary_domain[pairs.intake_idx[started]],
+        good_outcome(inter)[started],
+        pipeline.expected(x[started][:, PROFILE_COLUMNS]),
+    )
     if isinstance(folds, int) and folds > 1:
         folds = Folds.fit(inter, outcomes, folds, seed)
     if isinstance(folds, Folds):

@@ -11,11 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matcher.fairness.exposure import position_weight
+from core.ranking import ndcg_per_group, random_mean_per_group, topk_mean_per_group
 from matcher.fairness.inputs import FairnessInputs
 from matcher.fairness.preferences import preference_checks
 from matcher.fairness.specs import Direction, Kind, MetricSpec, Side, Unit
-from matcher.ranking import rank_within_groups
 from matcher.results import Status
 
 CLIENT_METRICS: tuple[MetricSpec, ...] = (
@@ -177,18 +176,18 @@ def _per_intake(values: pd.Series, keys: pd.Series, index: pd.Index, how: str) -
 
 
 def _ndcg(rows: pd.DataFrame, index: pd.Index, top_k: int) -> pd.Series:
-    """NDCG@k per intake whose shown rows all carry a label (NaN otherwise or when IDCG = 0)."""
+    """NDCG@k per intake whose shown rows all carry a label (NaN otherwise or when IDCG = 0),
+    the shown order being the ranking (:func:`core.ranking.ndcg_per_group`)."""
     label = pd.to_numeric(rows["label"], errors="coerce")
     keys = rows["intake_id"]
     complete = label.notna().groupby(keys.to_numpy()).all()
-    gain = np.power(2.0, label.fillna(0).to_numpy()) - 1.0
-    position = rows["position"].to_numpy()
-    dcg = pd.Series(np.where(position <= top_k, gain * position_weight(position), 0.0))
-    codes = pd.factorize(keys)[0]
-    ideal_rank = rank_within_groups(codes, gain)
-    idcg = pd.Series(np.where(ideal_rank < top_k, gain * position_weight(ideal_rank + 1), 0.0))
-    ratio = dcg.groupby(keys.to_numpy()).sum() / idcg.groupby(keys.to_numpy()).sum()
-    ratio = ratio.where(complete & np.isfinite(ratio))
+    codes, intakes = pd.factorize(keys)
+    position = rows["position"].to_numpy(dtype=np.int64)
+    ratio = pd.Series(
+        ndcg_per_group(codes.astype(np.int64), len(intakes), label.fillna(0), position - 1, top_k),
+        index=pd.Index(intakes),
+    )
+    ratio = ratio.where(complete.reindex(ratio.index) & np.isfinite(ratio))
     return ratio.reindex(index)
 
 
@@ -200,9 +199,13 @@ def _uplift(
     keys = eligible["intake_id"].astype(str)
     ok = truth.notna().to_numpy()
     truth, keys = truth[ok], keys[ok]
-    random = truth.groupby(keys.to_numpy()).mean()
-    best = rank_within_groups(pd.factorize(keys)[0], truth.to_numpy()) < top_k
-    oracle = truth[best].groupby(keys[best].to_numpy()).mean()
+    codes, intakes = pd.factorize(keys)
+    codes = codes.astype(np.int64)
+    values = truth.to_numpy(dtype=np.float64)
+    random = pd.Series(random_mean_per_group(codes, len(intakes), values), index=intakes)
+    oracle = pd.Series(
+        topk_mean_per_group(codes, len(intakes), values, values, top_k), index=intakes
+    )
     random, oracle = random.reindex(index), oracle.reindex(index)
     return true_topk - random, oracle - random
 

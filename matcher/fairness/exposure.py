@@ -12,12 +12,31 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from core.ranking import position_weight
+
 F64 = npt.NDArray[np.float64]
 
 
-def position_weight(position: npt.ArrayLike) -> F64:
-    """w(p) = 1 / log2(1 + p) for 1-based positions p."""
-    return 1.0 / np.log2(1.0 + np.asarray(position, dtype=np.float64))
+def target_shares(
+    intake: npt.NDArray[np.int64], merit: npt.ArrayLike, attention: npt.ArrayLike
+) -> F64:
+    """Each pair's merit-proportional share of its intake's attention (the one copy of the
+    target-exposure formula: this module, :class:`matcher.engine.ExposureLedger` and the
+    trade-off replay all call it)::
+
+        target_it = E_i · m_it / Σ_t' m_it'
+
+    ``intake`` holds codes 0..n−1 into ``attention`` (E_i, the attention list i handed out),
+    ``merit`` m_it is clipped to ≥ 0 (NaN counts 0); an intake whose merits are all 0 splits E_i
+    equally over its pairs. Summed per therapist this gives target_t, and Σ target = Σ E_i.
+    """
+    attention = np.asarray(attention, dtype=np.float64)
+    n = len(attention)
+    m = np.clip(np.nan_to_num(np.asarray(merit, dtype=np.float64)), 0.0, None)
+    total = np.bincount(intake, weights=m, minlength=n)[intake]
+    size = np.bincount(intake, minlength=n)[intake].astype(np.float64)
+    share = np.where(total > 0, m / np.where(total > 0, total, 1.0), 1.0 / np.maximum(size, 1))
+    return np.asarray(share * attention[intake], dtype=np.float64)
 
 
 def therapist_exposure(impressions: pd.DataFrame) -> pd.Series:
@@ -58,13 +77,11 @@ def target_exposure(impressions: pd.DataFrame, eligible: pd.DataFrame | None) ->
         .sum()
     )
     pairs = merit_pairs(impressions, eligible)
-    merit = pd.to_numeric(pairs["merit"], errors="coerce").fillna(0.0).clip(lower=0.0).to_numpy()
+    merit = pd.to_numeric(pairs["merit"], errors="coerce").to_numpy(dtype=np.float64)
     codes, intakes = pd.factorize(pairs["intake_id"])
-    total = np.bincount(codes, weights=merit, minlength=len(intakes))[codes]
-    size = np.bincount(codes, minlength=len(intakes))[codes].astype(np.float64)
-    share = np.where(total > 0, merit / np.where(total > 0, total, 1.0), 1.0 / np.maximum(size, 1))
-    given = attention.reindex(pd.Index(intakes)).fillna(0.0).to_numpy(dtype=np.float64)[codes]
-    target = pd.Series(share * given, index=pairs.index, dtype=np.float64)
+    given = attention.reindex(pd.Index(intakes)).fillna(0.0).to_numpy(dtype=np.float64)
+    shares = target_shares(codes.astype(np.int64), merit, given)
+    target = pd.Series(shares, index=pairs.index, dtype=np.float64)
     return target.groupby(pairs["therapist_id"]).sum().rename("target")
 
 
@@ -97,6 +114,7 @@ __all__ = [
     "merit_pairs",
     "position_weight",
     "target_exposure",
+    "target_shares",
     "therapist_exposure",
     "total_variation",
 ]

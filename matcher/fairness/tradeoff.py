@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from matcher.fairness.config import FairnessConfig
-from matcher.fairness.exposure import gini, position_weight, total_variation
+from matcher.fairness.exposure import gini, position_weight, target_shares, total_variation
 from matcher.fairness.groups import therapist_groups
 from matcher.fairness.mitigation import exposure_adjusted
 from matcher.ranking import rank_within_groups
@@ -107,12 +107,8 @@ def replay(
         exposure += np.bincount(ther, weights=weight, minlength=n_therapists)
         local = intake[rows] - intake[lo]
         attention = np.bincount(local, weights=weight)
-        m = np.clip(np.nan_to_num(merit[rows]), 0, None)
-        total = np.bincount(local, weights=m)
-        size = np.bincount(local).astype(np.float64)
-        share = np.where(total[local] > 0, m / np.where(total[local] > 0, total[local], 1), 0.0)
-        share = np.where(total[local] > 0, share, 1.0 / size[local])
-        target += np.bincount(ther, weights=share * attention[local], minlength=n_therapists)
+        shares = target_shares(local, merit[rows], attention)
+        target += np.bincount(ther, weights=shares, minlength=n_therapists)
         served[lo:hi] = top
     benefit = _per_intake_mean(merit[served], intake[served], n_intakes)
     true = None if truth is None else _per_intake_mean(truth[served], intake[served], n_intakes)
