@@ -22,7 +22,7 @@ class MatcherConfig(BaseModel):
 
     phase_one_size: int = Field(
         default=300,
-        ge=10,
+        ge=1,
         description="Candidates per intake that the full model scores (phase one keeps the best "
         "by a cheap proxy).",
     )

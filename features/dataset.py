@@ -115,7 +115,8 @@ def load_dataset(folder: str | Path, *, interactions: bool = True) -> Dataset:
             frames[name] = empty_table(TABLES[name])
             continue
         frames[name], found = parse_and_check(path.name, TABLES[name], raw)
-        problems += found or _no_rows(path.name, frames[name])
+        # an empty history is a valid start (a new platform); no therapists or intakes is not
+        problems += found or ([] if name == "interactions" else _no_rows(path.name, frames[name]))
     if not interactions:
         frames["interactions"] = empty_table(INTERACTIONS)
     elif not problems:

@@ -62,10 +62,7 @@ def test_empty_tables_fail_validation(tmp_path: Path, capsys: pytest.CaptureFixt
         (tmp_path / f"{name}.csv").write_text(header + "\n")
     code, lines = _fails(["validate", str(tmp_path)], capsys)
     assert code == 1
-    assert lines == [
-        "error: intakes.csv: the table has no rows",
-        "error: interactions.csv: the table has no rows",
-    ]
+    assert lines == ["error: intakes.csv: the table has no rows"]
 
 
 def test_synth_refuses_to_overwrite_a_world_without_force(
@@ -148,3 +145,25 @@ def test_warnings_reach_the_terminal_without_escape_codes(
     warnings.warn("\x1b[1;33mAn input example was not provided\x1b[0m", UserWarning, stacklevel=1)
     err = capsys.readouterr().err
     assert "An input example was not provided" in err and "\x1b" not in err
+
+
+def test_training_without_history_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.settings import get_settings
+
+    for name in ("therapists", "intakes"):
+        shutil.copy(SAMPLE / f"{name}.csv", tmp_path / f"{name}.csv")
+    header = (SAMPLE / "interactions.csv").read_text().splitlines()[0]
+    (tmp_path / "interactions.csv").write_text(header + "\n")
+    monkeypatch.setenv("MATCHER_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    try:
+        main(["validate", str(tmp_path)])
+        assert "0 interactions" in capsys.readouterr().out
+        code, lines = _fails(["train", "--data", str(tmp_path)], capsys)
+    finally:
+        get_settings.cache_clear()
+    assert code == 1 and lines == [
+        "error: interactions: no rows: training needs logged lists with choices and outcomes"
+    ]

@@ -23,6 +23,7 @@ import pandas as pd
 from distributed import Client
 from mlflow.models import infer_signature
 
+from core.errors import DataValidationError, Problem
 from core.settings import Settings
 from features.dataset import Dataset, load_dataset
 from features.encoding import IntakeBatch, TherapistPool
@@ -101,6 +102,7 @@ def fit_and_evaluate(
     """
     say = progress or (lambda _: None)
     clock = _Clock()
+    _require_history(dataset)
     train_ids, valid_ids = time_split(dataset, config.holdout_fraction, seed=config.seed)
     train, valid = subset(dataset, train_ids), subset(dataset, valid_ids)
     say("features")
@@ -283,6 +285,24 @@ def run_training(
     result.decision = decision
     result.timings["mlflow"] = time.perf_counter() - t0
     return result
+
+
+def _require_history(dataset: Dataset) -> None:
+    """Training learns from logged lists: without any, say so (not a numpy error)."""
+    chosen = dataset.interactions["chosen"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    if len(dataset.interactions) == 0 or not chosen.any():
+        why = "no rows" if len(dataset.interactions) == 0 else "no row with chosen = true"
+        raise DataValidationError(
+            [
+                Problem(
+                    "interactions",
+                    None,
+                    None,
+                    None,
+                    f"{why}: training needs logged lists with choices and outcomes",
+                )
+            ]
+        )
 
 
 MAX_TAG = 4000
