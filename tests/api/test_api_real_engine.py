@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,8 @@ def real(service_factory: Callable[..., Service], small_model: Path, world: Data
 
 def _intake(world: Dataset, n: int, **changes: Any) -> dict[str, Any]:
     body = _json(world.intakes.iloc[n].to_dict())
-    body.update(crisis_now=False, phq9_item9=0)
+    # a fresh intake id per request: the service refuses an id reused with other answers
+    body.update(crisis_now=False, phq9_item9=0, intake_id=f"{body['intake_id']}-{uuid.uuid4().hex}")
     return body | changes
 
 
