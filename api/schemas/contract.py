@@ -133,7 +133,7 @@ def _item(col: Column) -> tuple[Any, int]:
         return integer(col.minimum, hi), HOURS_PER_WEEK
     if col.vocab is not None:
         return col.vocab, len(col.vocab)
-    item = text(min_length=1, max_length=MAX_ID)
+    item = text(min_length=1, max_length=MAX_ID, nonblank=True)
     if col.codes is not None:
         return code(col.codes), MAX_LIST
     return Annotated[item, AfterValidator(list_item)], MAX_LIST

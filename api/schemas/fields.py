@@ -70,13 +70,23 @@ NO_NUL = r"^[^\x00]*$"
 """Text a database can store: the schema says so, so schema-driven clients never send NUL."""
 
 
+NON_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+"""The same, and not only white space (a blank value is a missing one)."""
+
+
 def text(
-    *, min_length: int | None = None, max_length: int | None = None, strip: bool = False
+    *,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    strip: bool = False,
+    nonblank: bool = False,
 ) -> Any:
     """Text within bounds: the constraints come first (their messages name characters and
-    reach the JSON schema), then the cleanliness check."""
+    reach the JSON schema), then the cleanliness check. A stripped value with a minimum length,
+    or ``nonblank``, must hold a non-space character, and the schema's pattern says so."""
     bounds = StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length)
-    schema_only = Field(json_schema_extra={"pattern": NO_NUL})
+    blank_refused = nonblank or (strip and (min_length or 0) > 0)
+    schema_only = Field(json_schema_extra={"pattern": NON_BLANK if blank_refused else NO_NUL})
     return Annotated[str, bounds, AfterValidator(clean_text), schema_only]
 
 
@@ -119,6 +129,7 @@ __all__ = [
     "MAX_LIST",
     "MAX_STR",
     "MAX_TOP_K",
+    "NON_BLANK",
     "NO_NUL",
     "Identifier",
     "Text",
