@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.deps import MatchesKey, RequestIdDep, RuntimeDep, SessionDep
 from api.routers.common import AUTHENTICATED
-from api.schemas import MAX_ID, ErasureResult, identifier
+from api.schemas import MAX_ID, PATH_ID, ErasureResult, identifier
 from api.storage.audit import Action, client_hash, erase_audit, record_access
 from api.storage.clients import erase_client
 from api.storage.models import IntakeRow
@@ -19,7 +19,12 @@ router = APIRouter(tags=["clients"], responses=AUTHENTICATED)
 
 ClientId = Annotated[
     str,
-    Path(min_length=1, max_length=MAX_ID, description="The pseudonymous client id."),
+    Path(
+        min_length=1,
+        max_length=MAX_ID,
+        pattern=PATH_ID,
+        description="The pseudonymous client id (no `/`).",
+    ),
     AfterValidator(identifier),
 ]
 

@@ -16,6 +16,7 @@ from api.routers.common import AUTHENTICATED, NOT_FOUND
 from api.runtime import Runtime
 from api.schemas import (
     MAX_ID,
+    PATH_ID,
     BulkResult,
     Therapist,
     TherapistBulk,
@@ -37,7 +38,7 @@ router = APIRouter(tags=["therapists"], responses=AUTHENTICATED)
 
 TherapistId = Annotated[
     str,
-    Path(min_length=1, max_length=MAX_ID, description="Therapist id."),
+    Path(min_length=1, max_length=MAX_ID, pattern=PATH_ID, description="Therapist id (no `/`)."),
     AfterValidator(identifier),
 ]
 

@@ -70,6 +70,8 @@ NO_NUL = r"^[^\x00]*$"
 """Text a database can store: the schema says so, so schema-driven clients never send NUL."""
 
 
+PATH_ID = r"^[^/\s\x00]([^/\x00]*[^/\s\x00])?$"
+"""An id in a URL path: no ``/`` (it would change the route), no NUL, no surrounding space."""
 NON_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 """The same, and not only white space (a blank value is a missing one)."""
 
@@ -131,6 +133,7 @@ __all__ = [
     "MAX_TOP_K",
     "NON_BLANK",
     "NO_NUL",
+    "PATH_ID",
     "Identifier",
     "Text",
     "UtcDatetime",
