@@ -14,7 +14,8 @@ from cli.app import app, console, out
 @app.command()
 def evaluate(
     data: Annotated[
-        Path, typer.Option("--data", help="Folder of SPEC §2 tables (logged history).")
+        Path,
+        typer.Option("--data", help="Folder of contract tables with logged history."),
     ],
     model: Annotated[
         list[str] | None,
@@ -25,7 +26,13 @@ def evaluate(
         typer.Option("--ranked", help="`matcher rank` output (intake_id, therapist_id, rank)."),
     ] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the SPEC §7 JSON object.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON object (policies and caveats).",
+        ),
+    ] = False,
 ) -> None:
     """Estimate each policy's good-outcome rate per intake from logged lists alone (IPS, SNIPS,
     PBM and doubly robust), beside the logging policy's observed rate and the rules baseline."""

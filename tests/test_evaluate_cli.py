@@ -43,10 +43,11 @@ def test_json_has_the_spec_shape_and_every_policy(
     folder, model_dir = world_and_model
     ranked = tmp_path / "ranked.csv"
     inter = load_dataset(folder).interactions
-    # a "ranked file": the logged lists themselves
-    inter.rename(columns={"position": "rank"})[["intake_id", "therapist_id", "rank"]].to_csv(
-        ranked, index=False
-    )
+    # a "ranked file": the logged lists themselves, plus the row `matcher rank` writes for an
+    # intake that got no list (crisis or nobody eligible), which must be ignored
+    lists = inter.rename(columns={"position": "rank"})[["intake_id", "therapist_id", "rank"]]
+    no_list = pd.DataFrame({"intake_id": [inter["intake_id"].iloc[0]], "status": ["crisis"]})
+    pd.concat([lists.assign(status="matched"), no_list]).to_csv(ranked, index=False)
     doc = _run_json(
         ["evaluate", "--data", str(folder), "--model", str(model_dir), "--ranked", str(ranked)],
         capsys,

@@ -42,12 +42,14 @@ class TargetLists:
 
     @classmethod
     def from_ranked(cls, ranked: pd.DataFrame, feedback: LoggedFeedback, k: int) -> TargetLists:
-        """Lists from a ``matcher rank`` file (``intake_id, therapist_id, rank``): ranks > k and
-        intakes without a logged list are dropped; ranks are re-numbered 1.. within intakes."""
+        """Lists from a ``matcher rank`` file (``intake_id, therapist_id, rank``): ranks > k,
+        intakes without a logged list and the rows of intakes that got no list (crisis, nobody
+        eligible: no therapist) are dropped; ranks are re-numbered 1.. within intakes."""
         group = pd.Index(feedback.intake_ids.astype(str)).get_indexer(
             ranked["intake_id"].astype(str)
         )
-        keep = group >= 0
+        listed = ranked["therapist_id"].notna().to_numpy() & ranked["rank"].notna().to_numpy()
+        keep = (group >= 0) & listed
         rank = pd.to_numeric(ranked["rank"]).to_numpy(dtype=np.float64)
         g = group[keep].astype(np.int64)
         ids = ranked["therapist_id"].astype(str).to_numpy(dtype=object)[keep]
