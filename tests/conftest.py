@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from core.settings import Settings
+
+RUN_SLOW = bool(os.environ.get("CI") or os.environ.get("MATCHER_SLOW_TESTS"))
+"""Tests marked ``slow`` (the longest end-to-end ones) run in CI (``CI=true``) or with
+``MATCHER_SLOW_TESTS=1``; a local ``make test`` skips them to stay within a few minutes."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``slow`` tests outside CI unless asked for."""
+    if RUN_SLOW:
+        return
+    skip = pytest.mark.skip(reason="slow: runs in CI, or set MATCHER_SLOW_TESTS=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture

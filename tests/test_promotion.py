@@ -31,6 +31,7 @@ def worlds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     return a, b, blind
 
 
+@pytest.mark.slow
 def test_champion_from_another_world_is_rescored_not_compared_by_its_old_number(
     worlds: tuple[Path, Path, Path], settings: Settings
 ) -> None:

@@ -95,6 +95,7 @@ def test_holdout_is_the_latest_fifth(small: SyntheticWorld) -> None:
     assert small.dataset.interactions["intake_id"].isin(small.truth.holdout_intake_ids).any()
 
 
+@pytest.mark.slow
 def test_marginals_are_realistic(world: SyntheticWorld, report: dict[str, float]) -> None:
     intakes = world.dataset.intakes
     assert 0.03 <= report["item9_is_1_share"] <= 0.05
@@ -276,6 +277,7 @@ def test_ordered_subset_draws_distinct_items(sizes: list[int], seed: int) -> Non
         assert len(picked) == min(k, 6) == len(set(picked.tolist()))
 
 
+@pytest.mark.slow
 def test_shipped_sample_is_current() -> None:
     """data/sample is what ``python -m synth.sample`` writes today."""
     shipped = load_dataset(SAMPLE_FOLDER)

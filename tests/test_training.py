@@ -62,6 +62,7 @@ def test_train_register_load_and_rank(world_dir: Path, settings: Settings) -> No
     assert load_served_model(offline).version == result.version
 
 
+@pytest.mark.slow
 def test_promotion_gate_both_ways(world_dir: Path, settings: Settings) -> None:
     first = run_training(world_dir, FAST, settings)
     same = run_training(world_dir, FAST, settings)
