@@ -21,7 +21,6 @@ from core.config import MatcherConfig
 from features.encoding import IntakeBatch, Pairs, Rows, TherapistPool
 from features.pipeline import FEATURE_NAMES
 from features.text import TextEmbedder
-from features.vocab import Format
 from matcher.allocation import allocate
 from matcher.crisis import CrisisDirectory, default_directory
 from matcher.eligibility import CandidateIndex, Eligibility, eligible_pairs
@@ -30,7 +29,7 @@ from matcher.exploration import EXPLORE_PREFIX, Explored, explore, request_seeds
 from matcher.fairness.exposure import position_weight, target_shares
 from matcher.fairness.mitigation import exposure_adjusted
 from matcher.model import MatchModel
-from matcher.ranking import load_aware, rank_within_groups, top_per_group
+from matcher.ranking import rank_within_groups, serving_order, top_per_group
 from matcher.results import (
     AllocationResult,
     Assignment,
@@ -42,7 +41,6 @@ from matcher.results import (
 from matcher.suggestions import suggestions
 from matcher.triage import Route, Triage, triage
 
-_IN_PERSON = np.uint64(1 << list(Format).index(Format.IN_PERSON))
 HIGHER_CARE_NOTE = (
     "Your answers suggest symptoms that may need more support than weekly therapy alone. "
     "Please consider a higher level of care; therapists who also see clients in person are "
@@ -232,10 +230,8 @@ class Matcher:
             )
             pairs, x = pairs.take(keep), x[keep]
         score = self.model.score(x)
-        adjusted = load_aware(score, self.pool.load[pairs.therapist_idx], self.config.load_penalty)
         severe = routes.severe[pairs.intake_idx]
-        in_person = (self.pool.formats[pairs.therapist_idx] & _IN_PERSON) != 0
-        adjusted = adjusted * (1 + self.config.severe_in_person_boost * (severe & in_person))
+        adjusted = serving_order(score, pairs.therapist_idx, severe, self.pool, self.config)
         if self._slots is not None:
             exposure, target = self.exposure.state(self._slots[pairs.therapist_idx])
             adjusted = exposure_adjusted(

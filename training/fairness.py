@@ -30,7 +30,6 @@ from core.config import MatcherConfig
 from core.errors import ConfigError
 from features.dataset import Dataset
 from features.outcomes import has_outcome
-from features.vocab import Format
 from matcher.engine import Matcher
 from matcher.fairness import (
     FairnessConfig,
@@ -43,14 +42,12 @@ from matcher.fairness import (
     evaluate_tradeoff,
 )
 from matcher.model import MatchModel
-from matcher.ranking import load_aware, rank_within_groups, top_per_group
+from matcher.ranking import rank_within_groups, serving_order, top_per_group
 from matcher.results import Status
 from matcher.triage import Route, triage
 from reports import render_html
 from training.heldout import HeldOut, Truth
 from training.splits import subset, time_split
-
-_IN_PERSON = np.uint64(1 << list(Format).index(Format.IN_PERSON))
 
 TRADEOFF_STRENGTHS = (0.0, 0.25, 0.5, 1.0)
 """Re-ranking strengths the report's trade-off table compares (0 = as served without it)."""
@@ -177,10 +174,7 @@ def heldout_inputs(
         keep = np.flatnonzero(top_per_group(pairs.intake_idx, phase_one, config.phase_one_size))
     intake, therapist = pairs.intake_idx[keep], pairs.therapist_idx[keep]
     score = cand.predictions.score[keep]
-    adjusted = load_aware(score, pool.load[therapist], config.load_penalty)
-    severe = cand.routes.severe[intake]
-    in_person = (pool.formats[therapist] & _IN_PERSON) != 0
-    adjusted = adjusted * (1 + config.severe_in_person_boost * (severe & in_person))
+    adjusted = serving_order(score, therapist, cand.routes.severe[intake], pool, config)
     rank = rank_within_groups(intake, adjusted)
     rows = np.flatnonzero(rank < top_k)
     rows = rows[np.lexsort((rank[rows], intake[rows]))]
