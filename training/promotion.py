@@ -51,12 +51,13 @@ class Evidence:
     """``uplift_at_5 (truth)`` or ``off-policy dr``."""
     rule: str
     candidate: float
-    champion: float | None
-    difference: float | None
-    ci_low: float | None
-    ci_high: float | None
     promote: bool
     reason: str
+    champion: float | None = None
+    """The champion's figure on the same held-out data (None: no champion yet)."""
+    difference: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
     outcome: dict[str, float] = field(default_factory=dict)
     """Candidate's headline good-outcome estimate on the held-out logs: value, ci_low, ci_high."""
     champion_version: str | None = None
@@ -146,14 +147,10 @@ def gather_evidence(
                 f"{UPLIFT} (truth)",
                 rule,
                 value,
-                None,
-                None,
-                None,
-                None,
-                True,
-                "no champion yet",
-                outcome,
-                champion_version,
+                promote=True,
+                reason="no champion yet",
+                outcome=outcome,
+                champion_version=champion_version,
             )
         other = _uplift(champion, valid, truth, config)
         better = value > other
@@ -166,14 +163,12 @@ def gather_evidence(
             f"{UPLIFT} (truth)",
             rule,
             value,
-            other,
-            value - other,
-            None,
-            None,
-            better,
-            reason,
-            outcome,
-            champion_version,
+            promote=better,
+            reason=reason,
+            champion=other,
+            difference=value - other,
+            outcome=outcome,
+            champion_version=champion_version,
         )
     rule = (
         f"promote iff Δ = {HEADLINE}(candidate) − {HEADLINE}(champion) > 0 and its 95% lower "
@@ -185,14 +180,10 @@ def gather_evidence(
             basis,
             rule,
             outcome["value"],
-            None,
-            None,
-            None,
-            None,
-            True,
-            "no champion yet",
-            outcome,
-            champion_version,
+            promote=True,
+            reason="no champion yet",
+            outcome=outcome,
+            champion_version=champion_version,
         )
     champ_terms = dr_terms(ctx.feedback, ctx.lists_of(champion, k), ctx.theta, ctx.outcome)
     diff = mean_estimate(cand_terms - champ_terms)
@@ -212,14 +203,14 @@ def gather_evidence(
         basis,
         rule,
         outcome["value"],
-        champ_value,
-        diff.value,
-        diff.ci_low,
-        diff.ci_high,
-        promote,
-        reason,
-        outcome,
-        champion_version,
+        promote=promote,
+        reason=reason,
+        champion=champ_value,
+        difference=diff.value,
+        ci_low=diff.ci_low,
+        ci_high=diff.ci_high,
+        outcome=outcome,
+        champion_version=champion_version,
     )
 
 
