@@ -48,23 +48,28 @@ class ServiceError(RuntimeError):
 
 
 class Service:
-    """The HTTP side: one keep-alive client, bearer key, retries on 429."""
+    """The HTTP side: one keep-alive client with the bearer key, retries on 429; requests go
+    out ``workers`` at a time."""
 
-    def __init__(self, url: str, key: str) -> None:
+    def __init__(self, client: httpx.Client, key: str, *, workers: int = EVENT_WORKERS) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {key}"}
+        self.workers = workers
+
+    @classmethod
+    def connect(cls, url: str, key: str) -> Service:
+        """A service at ``url``."""
         import httpx
 
-        self.url = url.rstrip("/")
-        self.client = httpx.Client(
-            base_url=self.url,
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=HTTP_TIMEOUT_S,
-            trust_env=False,
+        return cls(
+            httpx.Client(base_url=url.rstrip("/"), timeout=HTTP_TIMEOUT_S, trust_env=False), key
         )
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request; a 429 waits ``Retry-After`` and tries again (at most 20 times)."""
+        headers = self.headers | kwargs.pop("headers", {})
         for _ in range(20):
-            response = self.client.request(method, path, **kwargs)
+            response = self.client.request(method, path, headers=headers, **kwargs)
             if response.status_code != 429:
                 return response
             threading.Event().wait(float(response.headers.get("Retry-After", "1")))
@@ -233,7 +238,7 @@ def serve_round(
     def one(body: dict[str, Any]) -> dict[str, Any]:
         return dict(service.ok("POST", "/v1/matches", json=body | {"top_k": top_k}))
 
-    with ThreadPoolExecutor(EVENT_WORKERS) as pool:
+    with ThreadPoolExecutor(service.workers) as pool:
         answers = list(pool.map(one, bodies))
     for answer in answers:
         versions[answer["model_version"]] = versions.get(answer["model_version"], 0) + 1
@@ -250,7 +255,7 @@ def post_events(service: Service, events: list[dict[str, Any]]) -> None:
     def one(body: dict[str, Any]) -> None:
         service.ok("POST", "/v1/events", json=body)
 
-    with ThreadPoolExecutor(EVENT_WORKERS) as pool:
+    with ThreadPoolExecutor(service.workers) as pool:
         list(pool.map(one, events))
 
 
@@ -463,7 +468,7 @@ def simulate(
         assert key is not None
         secret, context = key, _given(url)
     with context as base:
-        service = Service(base, secret)
+        service = Service.connect(base, secret)
         try:
             if url is not None:
                 bodies = json_records(loaded.dataset.therapists)
