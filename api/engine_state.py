@@ -18,6 +18,7 @@ import pandas as pd
 from api.engine_port import EngineLoader, MatchEngine
 from api.storage.types import utcnow
 from core.errors import ModelFormatError, ModelNotFoundError
+from matcher.rules import RULES_VERSION
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class LoadedEngine:
     def stale_from(self) -> str | None:
         """The fallback copy's folder when the configured URI did not resolve at load time."""
         return self.engine.stale_from
+
+    @property
+    def cold_start(self) -> bool:
+        """Whether this is the cold-start rules baseline (no model registered yet)."""
+        return self.version == RULES_VERSION
 
 
 class PoolWriter:

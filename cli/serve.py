@@ -16,15 +16,39 @@ if TYPE_CHECKING:
 
     from core.settings import Settings
     from matcher.engine import Matcher
+    from matcher.model import MatchModel
 
 
 def _engine_loader(settings: Settings) -> Callable[[pd.DataFrame], Matcher]:
-    """Loads the served model (registry or local copy) and builds a Matcher over a pool."""
+    """Loads the served model (registry or local copy) and builds a Matcher over a pool.
+
+    Cold start: while nothing is registered under the champion alias (and
+    ``settings.cold_start``), the Matcher ranks by the rules baseline (:class:`RulesModel`,
+    version ``rules``); every other unresolvable URI raises as before.
+    """
+    import logging
+
+    from core.errors import NoModelRegisteredError
     from matcher.engine import Matcher
+    from matcher.rules import RulesModel
     from training.registry import load_served_model
 
+    rules: list[RulesModel] = []  # built once per process, on the first cold load
+
     def load(therapists: pd.DataFrame) -> Matcher:
-        return Matcher(load_served_model(settings), therapists, settings.serving)
+        try:
+            model: MatchModel | RulesModel = load_served_model(settings)
+        except NoModelRegisteredError as err:
+            if not settings.cold_start:
+                raise
+            if not rules:
+                rules.append(RulesModel())
+                logging.getLogger("api").info(
+                    "cold start: %s; ranking by the rules baseline until a model is registered",
+                    err,
+                )
+            model = rules[0]
+        return Matcher(model, therapists, settings.serving)
 
     return load
 

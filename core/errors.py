@@ -50,6 +50,11 @@ class ModelNotFoundError(MatcherError):
     """No model could be loaded from the given URI (and no local copy exists)."""
 
 
+class NoModelRegisteredError(ModelNotFoundError):
+    """The install's champion alias names no model yet (empty registry, no local copy): the
+    cold start, when serving ranks by the rules baseline instead of refusing."""
+
+
 class ModelFormatError(MatcherError):
     """A model artifact is incomplete or was written by an incompatible version."""
 
@@ -81,6 +86,7 @@ __all__ = [
     "MatcherError",
     "ModelFormatError",
     "ModelNotFoundError",
+    "NoModelRegisteredError",
     "NotFittedError",
     "Problem",
     "StorageError",

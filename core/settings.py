@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     )
     model_uri: str = Field(default="models:/therapist-matcher@champion")
     model_name: str = "therapist-matcher"
+    cold_start: bool = Field(
+        default=True,
+        description="Before any model is registered under the champion alias, rank by the "
+        "rules baseline (model_version `rules`) instead of answering 503. Any other URI that "
+        "does not resolve is a problem in /readyz either way.",
+    )
     store_free_text: bool = Field(default=False, description="Persist intake free text.")
     rate_limit_per_minute: int = Field(default=600, ge=1, description="Requests per key/minute.")
     max_body_bytes: int = Field(default=1_000_000, ge=1024)

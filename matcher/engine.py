@@ -38,6 +38,7 @@ from matcher.results import (
     Status,
     Suggestion,
 )
+from matcher.rules import RulesModel
 from matcher.suggestions import suggestions
 from matcher.triage import Route, Triage, triage
 
@@ -164,11 +165,12 @@ class Scored:
 
 
 class Matcher:
-    """Ranks therapists for intakes with a fitted model over one therapist pool."""
+    """Ranks therapists for intakes with a fitted model over one therapist pool (or, at a cold
+    start, the rules scorer :class:`matcher.rules.RulesModel`: same rules, another score)."""
 
     def __init__(
         self,
-        model: MatchModel,
+        model: MatchModel | RulesModel,
         therapists: pd.DataFrame,
         config: MatcherConfig | None = None,
         crisis: CrisisDirectory | None = None,

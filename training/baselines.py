@@ -16,11 +16,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from features.pipeline import FEATURE_NAMES
+from matcher.rules import rule_score
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
-_COL = {name: k for k, name in enumerate(FEATURE_NAMES)}
 
 
 @dataclass
@@ -42,8 +41,9 @@ class RandomBaseline:
 class RuleBaseline:
     """What a rules engine would do: specialty fit plus stated-preference fit.
 
-    score = concern_fit + 0.5·primary_concern_fit + Σ_p 0.25·fit_p (p ∈ modality, cultural,
-    gender, ethnicity, format; missing preferences count 0) + 0.05·availability_share.
+    score = :func:`matcher.rules.rule_score` (concern_fit + 0.5·primary_concern_fit +
+    Σ_p 0.25·fit_p over modality, cultural, gender, ethnicity, format; missing preferences count
+    0; + 0.05·availability_share), the scorer serving uses before any model is registered.
     """
 
     def fit(self, x: F32, y: npt.NDArray[np.int64], group: npt.NDArray[np.int64]) -> RuleBaseline:
@@ -52,20 +52,7 @@ class RuleBaseline:
 
     def score(self, x: F32) -> F64:
         """The rule score."""
-
-        def col(name: str) -> F64:
-            return np.nan_to_num(x[:, _COL[name]].astype(np.float64))
-
-        prefs = sum(
-            col(p)
-            for p in ("modality_fit", "cultural_fit", "gender_fit", "ethnicity_fit", "format_fit")
-        )
-        return (
-            col("concern_fit")
-            + 0.5 * col("primary_concern_fit")
-            + 0.25 * prefs
-            + 0.05 * col("availability_share")
-        )
+        return rule_score(x)
 
 
 @dataclass

@@ -21,7 +21,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from core.errors import ModelFormatError, ModelNotFoundError
+from core.errors import ModelFormatError, ModelNotFoundError, NoModelRegisteredError
 from core.settings import Settings
 from matcher.model import MatchModel
 
@@ -189,7 +189,7 @@ def _require_tracking_store(tracking: str) -> None:
     elif "://" not in tracking:
         path = Path(tracking)
     if path is not None and not path.exists():
-        raise ModelNotFoundError(f"tracking store {path} does not exist")
+        raise NoModelRegisteredError(f"tracking store {path} does not exist")
 
 
 def load_served_model(settings: Settings, *, allow_fallback: bool = True) -> MatchModel:
@@ -198,7 +198,10 @@ def load_served_model(settings: Settings, *, allow_fallback: bool = True) -> Mat
     ``models:/name@alias`` and ``models:/name/version`` resolve through the registry; a plain
     folder path is loaded directly. When the registry cannot give the model, the local copy
     cached for the same URI is returned with ``stale_from`` set (unless ``allow_fallback`` is
-    False). Raises ModelNotFoundError when neither works. Never creates a tracking store.
+    False). Raises ModelNotFoundError when neither works — :class:`NoModelRegisteredError`
+    when the URI is this install's champion alias and nothing is registered under it yet (no
+    tracking store, no registered model or no alias): the cold start, not a broken URI. Never
+    creates a tracking store.
     """
     uri = settings.model_uri
     cache = settings.model_cache
@@ -240,11 +243,29 @@ def load_served_model(settings: Settings, *, allow_fallback: bool = True) -> Mat
         if copy is not None:
             log.warning("%s cannot be resolved (%s); serving the local copy %s", uri, cause, cache)
             return copy
-        raise ModelNotFoundError(
+        error = (
+            NoModelRegisteredError
+            if uri == champion_uri(settings) and _nothing_registered(exc)
+            else ModelNotFoundError
+        )
+        raise error(
             f"no model at {uri} ({cause})"
             + (f" and no local copy of it in {cache}" if allow_fallback else "")
             + "; train one with `matcher train --data DIR`"
         ) from exc
+
+
+def champion_uri(settings: Settings) -> str:
+    """``models:/<model name>@champion``: the URI the install serves by default."""
+    return f"models:/{settings.model_name}@{CHAMPION}"
+
+
+def _nothing_registered(exc: Exception) -> bool:
+    """Whether a failed resolution means "nothing registered yet" (no tracking store, no
+    registered model, no alias) rather than a broken store or an unreachable registry."""
+    if isinstance(exc, NoModelRegisteredError):
+        return True
+    return isinstance(exc, MlflowException) and exc.error_code == "RESOURCE_DOES_NOT_EXIST"
 
 
 def _resolve_version(client: MlflowClient, uri: str) -> str:
@@ -263,6 +284,7 @@ __all__ = [
     "CHAMPION",
     "PromotionDecision",
     "champion_metric",
+    "champion_uri",
     "decide_promotion",
     "load_served_model",
     "promote",

@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from api.routers.model import COLD_START
 from api.runtime import Runtime
 from api.schemas import Health, Readiness
 
@@ -49,7 +50,8 @@ def readiness_problems(runtime: Runtime) -> list[str]:
     responses={503: {"model": Readiness, "description": "Not ready."}},
 )
 async def readyz(request: Request) -> JSONResponse:
-    """200 when the configured model is loaded (not a stale fallback copy) and the database
+    """200 when the configured model is loaded (not a stale fallback copy) — or, before any
+    model is registered, the rules baseline (`detail` says cold start) — and the database
     answers and takes writes; 503 with every reason otherwise."""
     runtime = getattr(request.app.state, "runtime", None)
     if runtime is None:
@@ -61,6 +63,7 @@ async def readyz(request: Request) -> JSONResponse:
         status="not_ready" if reasons else "ready",
         model_version=None if loaded is None else loaded.version,
         reasons=reasons,
+        detail=COLD_START if loaded is not None and loaded.cold_start else None,
     )
     return JSONResponse(status_code=503 if reasons else 200, content=body.model_dump())
 

@@ -16,6 +16,7 @@ from api.storage.changes import Topic
 from core.errors import ModelFormatError, ModelNotFoundError
 
 router = APIRouter(tags=["model"], responses=AUTHENTICATED)
+COLD_START = "cold start: rules baseline until a model is registered"
 log = logging.getLogger("api")
 
 
@@ -28,13 +29,17 @@ def _info(runtime: Runtime, loaded: LoadedEngine | None) -> dict[str, object]:
         "therapists": len(runtime.engines.pool),
         "freshness": freshness(loaded),
         "problem": runtime.engines.problem,
+        "cold_start": loaded is not None and loaded.cold_start,
     }
 
 
 def freshness(loaded: LoadedEngine | None) -> str | None:
-    """``current``, or ``stale, from <folder>`` when a fallback copy is served (None: no model)."""
+    """``current``, ``stale, from <folder>`` when a fallback copy is served, ``cold start``
+    on the rules baseline (None: no model)."""
     if loaded is None:
         return None
+    if loaded.cold_start:
+        return COLD_START
     return "current" if loaded.stale_from is None else f"stale, from {loaded.stale_from}"
 
 
@@ -88,4 +93,4 @@ async def reload_model(_key: AdminKey, runtime: RuntimeDep) -> ReloadResult:
     )
 
 
-__all__ = ["freshness", "router"]
+__all__ = ["COLD_START", "freshness", "router"]

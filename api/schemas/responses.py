@@ -137,11 +137,16 @@ class ModelInfo(BaseModel):
     therapists: int
     freshness: str | None = Field(
         default=None,
-        description="`current`, or `stale, from <folder>` when the configured URI did not "
-        "resolve and a local copy is served.",
+        description="`current`, `stale, from <folder>` when the configured URI did not "
+        "resolve and a local copy is served, or `cold start: ...` on the rules baseline.",
     )
     problem: str | None = Field(
         default=None, description="Why the last load or reload of the configured URI failed."
+    )
+    cold_start: bool = Field(
+        default=False,
+        description="True while no model is registered and the service ranks by the rules "
+        "baseline (`model_version` `rules`); a reload after registering a champion switches.",
     )
 
 
@@ -163,6 +168,10 @@ class Readiness(BaseModel):
     status: str
     model_version: str | None = None
     reasons: list[str] = Field(default_factory=list)
+    detail: str | None = Field(
+        default=None,
+        description="Set while ready on the cold-start rules baseline (no model registered).",
+    )
 
 
 class ErrorMessage(BaseModel):
