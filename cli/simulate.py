@@ -10,6 +10,7 @@ service, and prints one row per round (docs/closed-loop.md).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -19,7 +20,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,6 +42,8 @@ HTTP_TIMEOUT_S = 60.0
 EVENT_WORKERS = 4
 """Events are posted by a few threads at once (the service is I/O bound on them)."""
 SERVE_LOG = "simulate-server.log"
+TABLE_WIDTH = 150
+"""The round table is printed this wide at least (a log or a pipe is 80 columns)."""
 
 
 class ServiceError(RuntimeError):
@@ -432,6 +435,9 @@ def simulate(
             "show its uplift@5 on each round's intakes.",
         ),
     ] = False,
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="Also write the rounds to this JSON file.")
+    ] = None,
     time_limit: Annotated[
         float, typer.Option("--time-limit", min=1, help="Start no new round after this (s).")
     ] = 3600.0,
@@ -481,7 +487,11 @@ def simulate(
             rows = _play(service, loop, settings, config, plan)
         finally:
             service.close()
-    out.print(round_table(rows, reference))
+    from rich.console import Console
+
+    Console(width=max(out.width, TABLE_WIDTH), soft_wrap=True).print(round_table(rows, reference))
+    if as_json is not None:
+        as_json.write_text(json.dumps([asdict(r) for r in rows], indent=1, default=str) + "\n")
     for r in rows:
         for line in r.arms:
             out.print(f"  round {r.round} arm {line}", highlight=False)
