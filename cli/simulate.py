@@ -119,6 +119,9 @@ class Plan:
     top_k: int
     reference: bool
     deadline: float
+    skip: int = 0
+    """World intakes passed over before round 1 (the history a given model was trained on)."""
+    retrain: bool = True
     """time.monotonic() after which no new round starts."""
 
 
@@ -312,18 +315,24 @@ def offpolicy_vs_truth(
 
 
 def reference_uplift(
-    loop: ClosedLoop, used: int, arrivals: pd.DataFrame, settings: Settings, config: TrainConfig
+    loop: ClosedLoop,
+    seen: tuple[int, int],
+    arrivals: pd.DataFrame,
+    settings: Settings,
+    config: TrainConfig,
 ) -> float | None:
     """Uplift@5 on this round's intakes of a model trained offline on the world's own logged
-    history of the ``used`` intakes the loop has seen so far (same amount of history)."""
+    history of the intakes the loop has served so far (``seen`` = (first, count) in arrival
+    order): the same amount of history, logged by the world's old policy."""
     from matcher.engine import Matcher
     from synth.loop import ServedLists
     from training.job import fit_and_evaluate
     from training.splits import subset
 
+    first, used = seen
     if used == 0:
         return None
-    ids = set(loop.intakes["intake_id"].iloc[:used].astype(str))
+    ids = set(loop.intakes["intake_id"].iloc[first : first + used].astype(str))
     history = subset(loop.world.dataset, ids)
     model = fit_and_evaluate(history, config).model
     matcher = Matcher(model, loop.world.dataset.therapists, settings.serving)
@@ -364,6 +373,13 @@ def _short(version: str) -> str:
     """``therapist-matcher/3`` → ``v3``; ``rules`` stays."""
     tail = version.rsplit("/", 1)[-1]
     return f"v{tail}" if tail.isdigit() else version
+
+
+def _versions(counts: dict[str, int]) -> str:
+    """Who served the round: ``v3``, or ``v3:251,v4:249`` when arms split it."""
+    if len(counts) == 1:
+        return _short(next(iter(counts)))
+    return ",".join(f"{_short(v)}:{n}" for v, n in sorted(counts.items()))
 
 
 def round_table(rows: list[RoundRow], reference: bool) -> Any:
@@ -438,6 +454,22 @@ def simulate(
     as_json: Annotated[
         Path | None, typer.Option("--json", help="Also write the rounds to this JSON file.")
     ] = None,
+    skip: Annotated[
+        int,
+        typer.Option(
+            "--skip", min=0, help="Pass over the world's first N intakes (a model's history)."
+        ),
+    ] = 0,
+    retrain: Annotated[
+        bool,
+        typer.Option("--retrain/--no-retrain", help="Retrain after each round (off: fixed arms)."),
+    ] = True,
+    experiment: Annotated[
+        Path | None,
+        typer.Option(
+            "--experiment", help="JSON experiment definition PUT to /v1/experiments first."
+        ),
+    ] = None,
     time_limit: Annotated[
         float, typer.Option("--time-limit", min=1, help="Start no new round after this (s).")
     ] = 3600.0,
@@ -459,10 +491,10 @@ def simulate(
     with console.status("loading the world"):
         loaded = SyntheticWorld.load(world)
         loop = ClosedLoop(loaded, seed=seed)
-    if rounds * requests > len(loop):
+    if skip + rounds * requests > len(loop):
         raise ConfigError(
-            f"{rounds} rounds × {requests} requests need {rounds * requests:,} intakes; "
-            f"the world has {len(loop):,}"
+            f"{skip:,} skipped + {rounds} rounds × {requests} requests need "
+            f"{skip + rounds * requests:,} intakes; the world has {len(loop):,}"
         )
     config = simulate_config(quick, seed)
     started = time.monotonic()
@@ -483,7 +515,12 @@ def simulate(
                         "POST", "/v1/therapists:bulk", json={"therapists": bodies[i : i + 1000]}
                     )
             out.print(f"start: {start}; service {base}; world {world} ({len(loop):,} intakes)")
-            plan = Plan(rounds, requests, top_k, reference, started + time_limit)
+            if experiment is not None:
+                body = json.loads(experiment.read_text())
+                service.ok("PUT", "/v1/experiments", json=body)
+                out.print(f"experiment {body.get('name')}: {experiment}")
+            deadline = started + time_limit
+            plan = Plan(rounds, requests, top_k, reference, deadline, skip, retrain)
             rows = _play(service, loop, settings, config, plan)
         finally:
             service.close()
@@ -524,7 +561,7 @@ def _play(
                 console.print(f"[yellow]time limit reached after {r} round(s)[/yellow]")
                 break
             t0 = time.monotonic()
-            arrivals = loop.arrivals(r, plan.requests)
+            arrivals = loop.arrivals(r, plan.requests, skip=plan.skip)
             progress.update(task, description=f"round {r + 1}: matching")
             served, versions = serve_round(service, json_records(arrivals), plan.top_k)
             draws = loop.draw(served, r)
@@ -535,23 +572,28 @@ def _play(
                 requests=len(arrivals),
                 lists=len(set(served.intake_ids.tolist())),
                 choices=draws.choices,
-                served_by=",".join(_short(v) for v in versions),
+                served_by=_versions(versions),
                 uplift=loop.uplift(served, 5),
                 value=loop.true_value(served.top(5)),
             )
             if plan.reference:
                 progress.update(task, description=f"round {r + 1}: offline reference")
                 row.reference = reference_uplift(
-                    loop, r * plan.requests, arrivals, settings, config
+                    loop, (plan.skip, r * plan.requests), arrivals, settings, config
                 )
-            progress.update(task, description=f"round {r + 1}: retraining")
-            dataset = export_database(settings.database)
-            result = run_training(dataset, config, settings)
-            decision = result.decision
-            promoted = decision is not None and decision.promoted
-            row.decision = f"{_short(str(result.version))} {'promoted' if promoted else 'held'}"
-            if promoted:
-                service.ok("POST", "/v1/model/reload")
+            if plan.retrain:
+                progress.update(task, description=f"round {r + 1}: retraining")
+                dataset = export_database(settings.database)
+                result = run_training(dataset, config, settings)
+                decision = result.decision
+                promoted = decision is not None and decision.promoted
+                verdict = "promoted" if promoted else "held"
+                row.decision = f"{_short(str(result.version))} {verdict}"
+                if promoted:
+                    service.ok("POST", "/v1/model/reload")
+            else:
+                dataset = export_database(settings.database)
+                row.decision = "no retraining"
             champion, _ = load_champion(settings, tracking.configure(settings))
             if champion is not None:
                 progress.update(task, description=f"round {r + 1}: off-policy vs truth")

@@ -148,9 +148,11 @@ class ClosedLoop:
     def __len__(self) -> int:
         return len(self.intakes)
 
-    def arrivals(self, round_index: int, n: int) -> pd.DataFrame:
-        """The ``n`` intakes of round ``round_index`` (0-based): the next ones in time."""
-        return self.intakes.iloc[round_index * n : (round_index + 1) * n]
+    def arrivals(self, round_index: int, n: int, *, skip: int = 0) -> pd.DataFrame:
+        """The ``n`` intakes of round ``round_index`` (0-based): the next ones in time, after
+        the first ``skip``."""
+        start = skip + round_index * n
+        return self.intakes.iloc[start : start + n]
 
     def _rng(self, round_index: int, stream: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, round_index, stream])
