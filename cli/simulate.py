@@ -122,6 +122,9 @@ class Plan:
     skip: int = 0
     """World intakes passed over before round 1 (the history a given model was trained on)."""
     retrain: bool = True
+    gate_truth: bool = False
+    """Let the promotion gate read the world's truth (uplift on held-out intakes) instead of
+    deciding off-policy; training itself never sees it."""
     """time.monotonic() after which no new round starts."""
 
 
@@ -464,6 +467,14 @@ def simulate(
         bool,
         typer.Option("--retrain/--no-retrain", help="Retrain after each round (off: fixed arms)."),
     ] = True,
+    gate_truth: Annotated[
+        bool,
+        typer.Option(
+            "--gate-with-truth",
+            help="The promotion gate compares uplift on the world's truth (default: off-policy, "
+            "as on a real platform); training never sees the truth.",
+        ),
+    ] = False,
     experiment: Annotated[
         Path | None,
         typer.Option(
@@ -514,13 +525,15 @@ def simulate(
                     service.ok(
                         "POST", "/v1/therapists:bulk", json={"therapists": bodies[i : i + 1000]}
                     )
+            gate = "the world's truth" if gate_truth else "off-policy (no truth)"
             out.print(f"start: {start}; service {base}; world {world} ({len(loop):,} intakes)")
+            out.print(f"promotion gate: {gate}")
             if experiment is not None:
                 body = json.loads(experiment.read_text())
                 service.ok("PUT", "/v1/experiments", json=body)
                 out.print(f"experiment {body.get('name')}: {experiment}")
             deadline = started + time_limit
-            plan = Plan(rounds, requests, top_k, reference, deadline, skip, retrain)
+            plan = Plan(rounds, requests, top_k, reference, deadline, skip, retrain, gate_truth)
             rows = _play(service, loop, settings, config, plan)
         finally:
             service.close()
@@ -584,7 +597,8 @@ def _play(
             if plan.retrain:
                 progress.update(task, description=f"round {r + 1}: retraining")
                 dataset = export_database(settings.database)
-                result = run_training(dataset, config, settings)
+                truth = loop.world.truth if plan.gate_truth else None
+                result = run_training(dataset, config, settings, truth=truth)
                 decision = result.decision
                 promoted = decision is not None and decision.promoted
                 verdict = "promoted" if promoted else "held"
