@@ -335,8 +335,7 @@ def reference_uplift(
     first, used = seen
     if used == 0:
         return None
-    ids = set(loop.intakes["intake_id"].iloc[first : first + used].astype(str))
-    history = subset(loop.world.dataset, ids)
+    history = subset(loop.world.dataset, loop.history_ids(first, used))
     model = fit_and_evaluate(history, config).model
     matcher = Matcher(model, loop.world.dataset.therapists, settings.serving)
     results = matcher.match_frame(arrivals, top_k=5)

@@ -154,6 +154,11 @@ class ClosedLoop:
         start = skip + round_index * n
         return self.intakes.iloc[start : start + n]
 
+    def history_ids(self, first: int, count: int) -> list[str]:
+        """Ids of ``count`` intakes in arrival order from the ``first``: the world's logged
+        history of the intakes a loop served (or of what a given model is trained on)."""
+        return [str(i) for i in self.intakes["intake_id"].iloc[first : first + count]]
+
     def _rng(self, round_index: int, stream: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, round_index, stream])
 
