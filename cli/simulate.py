@@ -346,24 +346,45 @@ def reference_uplift(
     return loop.uplift(served, 5)
 
 
+SHOWN_RATES = ("chose", "good")
+"""Experiment report rates printed per arm (the report itself holds every metric)."""
+
+
+def _figure(fig: dict[str, Any] | None) -> str:
+    if not fig or fig.get("value") is None:
+        return "—"
+    lo, hi = fig.get("ci_low"), fig.get("ci_high")
+    ci = "" if lo is None or hi is None else f" ({lo:+.3f} to {hi:+.3f})"
+    return f"{fig['value']:+.3f}{ci}" if ci else f"{fig['value']:.3f}"
+
+
 def experiment_lines(service: Service) -> list[str]:
-    """One line per arm from ``GET /v1/reports/experiments`` (none when the route is absent)."""
-    response = service.call(
-        "GET", "/v1/reports/experiments", headers={"Accept": "application/json"}
-    )
+    """One line per arm of ``GET /v1/reports/experiments`` (JSON): lists shown, the choice and
+    good-outcome rates per intake with 95% intervals and their difference to the champion.
+    None when the service has no such route or no experiment."""
+    response = service.call("GET", "/v1/reports/experiments", params={"format": "json"})
     if response.status_code != 200:
         return []
     doc = response.json()
-    arms = doc.get("arms", []) if isinstance(doc, dict) else []
     lines = []
-    for arm in arms:
-        if not isinstance(arm, dict):
-            continue
-        scalars = {k: v for k, v in arm.items() if isinstance(v, str | int | float) and k != "name"}
-        text = ", ".join(
-            f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in scalars.items()
-        )
-        lines.append(f"{arm.get('name', arm.get('arm', '?'))}: {text}")
+    for arm in doc.get("arms", []) if isinstance(doc, dict) else []:
+        head = f"{arm.get('arm')} ({','.join(_short(v) for v in arm.get('model_versions', []))})"
+        parts = [f"lists {arm.get('lists')}"]
+        if not arm.get("enough_data", True):
+            parts.append(str(arm.get("note") or "too little data"))
+        for metric in arm.get("metrics", []):
+            if metric.get("metric") not in SHOWN_RATES:
+                continue
+            est = metric.get("estimate") or {}
+            value = est.get("value")
+            if value is not None:
+                lo, hi = est.get("ci_low"), est.get("ci_high")
+                parts.append(f"{metric['metric']} {value:.3f} ({lo:.3f}–{hi:.3f})")
+            if metric.get("difference"):
+                parts.append(f"Δ{metric['metric']} {_figure(metric['difference'])}")
+        if arm.get("off_policy"):
+            parts.append(f"off-policy {_figure(arm['off_policy'].get('estimate'))}")
+        lines.append(f"{head}: " + " · ".join(parts))
     return lines
 
 
