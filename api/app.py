@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from api.engine_port import EngineLoader
+from api.engine_port import ArmLoader, EngineLoader, ExperimentReporter
 from api.errors import install_error_handlers
 from api.logsafe import install_scrubbing
 from api.methods import install_method_not_allowed
@@ -47,13 +47,19 @@ def _with_code_lists(app: FastAPI) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, engine_loader: EngineLoader | None = None
+    settings: Settings | None = None,
+    *,
+    engine_loader: EngineLoader | None = None,
+    arm_loader: ArmLoader | None = None,
+    experiment_report: ExperimentReporter | None = None,
 ) -> FastAPI:
     """Build the service.
 
     On startup the lifespan opens the database (migrating it to head), reads the therapist pool
     and calls ``engine_loader`` once with it. Without a loader, or if it fails, the service runs
     unready (``/readyz`` 503, matches 503) until ``POST /v1/model/reload`` succeeds.
+    ``arm_loader`` builds the engines of experiment arms (without it, experiments are refused);
+    ``experiment_report`` computes ``GET /v1/reports/experiments``.
     """
     settings = settings or get_settings()
     install_scrubbing()
@@ -63,8 +69,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await anyio.to_thread.run_sync(
-            start_runtime, settings, engine_loader, metrics, limiter
+            start_runtime, settings, engine_loader, metrics, limiter, arm_loader
         )
+        runtime.experiment_report = experiment_report
         app.state.runtime = runtime
         try:
             yield

@@ -13,7 +13,8 @@ from typing import Protocol
 import pandas as pd
 
 from features.encoding import Rows
-from matcher.results import AllocationResult, MatchResult
+from matcher.results import AllocationResult, MatchResult, RankedList
+from reports.experiments.model import ExperimentLog, ExperimentReport
 
 
 class MatchEngine(Protocol):
@@ -41,6 +42,11 @@ class MatchEngine(Protocol):
         (``request_id`` seeds safe exploration when it is on)."""
         ...
 
+    def ranked(self, intake: Rows, *, top_k: int = 10) -> RankedList:
+        """The list ``match`` would show (before exploration), without explanations: what a
+        shadow arm logs."""
+        ...
+
     def allocate(self, intakes: Rows) -> AllocationResult:
         """Assign a cohort (typed frame or records) at most one therapist each, within capacity."""
         ...
@@ -56,4 +62,12 @@ EngineLoader = Callable[[pd.DataFrame], MatchEngine]
 Raises :class:`core.errors.ModelNotFoundError` (or another error) when no model can be had.
 """
 
-__all__ = ["EngineLoader", "MatchEngine"]
+ExperimentReporter = Callable[[ExperimentLog], ExperimentReport]
+"""Computes the experiment report from one experiment's logs (``training.experiment_report``,
+handed in by the composition root: the service does not import training)."""
+
+ArmLoader = Callable[[str, pd.DataFrame], MatchEngine]
+"""Builds an engine for an experiment arm: (model URI, typed therapists frame) → engine. Raises
+:class:`core.errors.ModelNotFoundError` when the URI does not resolve."""
+
+__all__ = ["ArmLoader", "EngineLoader", "ExperimentReporter", "MatchEngine"]

@@ -10,14 +10,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import pandas as pd
 
-from api.engine_port import EngineLoader, MatchEngine
+from api.engine_port import ArmLoader, EngineLoader, MatchEngine
 from api.storage.types import utcnow
+from core.config import CHAMPION_ARM, ExperimentConfig
 from core.errors import ModelFormatError, ModelNotFoundError
+from matcher.experiments import assign, assignment_unit
 from matcher.rules import RULES_VERSION
 
 
@@ -41,12 +43,48 @@ class LoadedEngine:
         return self.version == RULES_VERSION
 
 
+@dataclass(frozen=True)
+class ServedExperiment:
+    """An experiment and the engines of its arms over the current pool (immutable)."""
+
+    config: ExperimentConfig
+    engines: dict[str, MatchEngine]
+    """Arm name → engine, for every challenger and shadow arm that loaded here."""
+    problem: str | None = None
+    """Arms that did not load in this process (their clients get the champion, logged so)."""
+    built_over: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    """The pool the engines were built over."""
+
+    def arm_of(self, client_id: str | None, intake_id: str) -> str:
+        """The arm serving this client (``champion`` when the assigned arm is not loaded)."""
+        arm = assign(self.config, assignment_unit(client_id, intake_id))
+        return arm if arm in self.engines else CHAMPION_ARM
+
+    @property
+    def shadows(self) -> list[tuple[str, MatchEngine]]:
+        """(name, engine) of each loaded shadow arm."""
+        return [
+            (a.name, self.engines[a.name]) for a in self.config.shadows if a.name in self.engines
+        ]
+
+    def with_therapists(self, pool: pd.DataFrame) -> ServedExperiment:
+        """The same arms over a new pool."""
+        engines = {name: e.with_therapists(pool) for name, e in self.engines.items()}
+        return replace(self, engines=engines, built_over=pool)
+
+
 class PoolWriter:
     """A pending change of the pool, published when the writer's block ends without error."""
 
-    def __init__(self, pool: pd.DataFrame, loaded: LoadedEngine | None) -> None:
+    def __init__(
+        self,
+        pool: pd.DataFrame,
+        loaded: LoadedEngine | None,
+        experiment: ServedExperiment | None = None,
+    ) -> None:
         self.pool = pool
         self.loaded = loaded
+        self.experiment = experiment
         self.staged = False
 
     def stage(self, pool: pd.DataFrame) -> None:
@@ -54,6 +92,8 @@ class PoolWriter:
         if self.loaded is not None:
             engine = self.loaded.engine.with_therapists(pool)
             self.loaded = replace(self.loaded, engine=engine, version=engine.model_version)
+        if self.experiment is not None:
+            self.experiment = self.experiment.with_therapists(pool)
         self.pool = pool
         self.staged = True
 
@@ -68,8 +108,11 @@ class EngineState:
         pool: pd.DataFrame,
         *,
         on_change: Callable[[LoadedEngine | None], None] | None = None,
+        arm_loader: ArmLoader | None = None,
     ) -> None:
         self._loader = loader
+        self._arm_loader = arm_loader
+        self._experiment: ServedExperiment | None = None
         self._uri = uri
         self._pool = pool
         self._loaded: LoadedEngine | None = None
@@ -81,6 +124,11 @@ class EngineState:
     def current(self) -> LoadedEngine | None:
         """The engine serving now (None until a model has been loaded)."""
         return self._loaded
+
+    @property
+    def experiment(self) -> ServedExperiment | None:
+        """The experiment being served (None: everyone gets the champion)."""
+        return self._experiment
 
     @property
     def pool(self) -> pd.DataFrame:
@@ -135,18 +183,64 @@ class EngineState:
             if loaded is not None:
                 engine = loaded.engine.with_therapists(pool)
                 loaded = replace(loaded, engine=engine, version=engine.model_version)
-            self._pool, self._loaded = pool, loaded
+            experiment = self._experiment
+            if experiment is not None:
+                experiment = experiment.with_therapists(pool)
+            self._pool, self._loaded, self._experiment = pool, loaded, experiment
 
     @contextmanager
     def pool_writer(self) -> Iterator[PoolWriter]:
         """Change the pool: ``stage`` the new pool, persist it, and it is published on exit."""
         with self._lock:
-            writer = PoolWriter(self._pool, self._loaded)
+            writer = PoolWriter(self._pool, self._loaded, self._experiment)
             yield writer
             if writer.staged:
                 self._pool, self._loaded = writer.pool, writer.loaded
+                self._experiment = writer.experiment
         if writer.staged:
             self._changed(writer.loaded)
+
+    def prepare_experiment(
+        self, config: ExperimentConfig | None, *, strict: bool = True
+    ) -> ServedExperiment | None:
+        """Load the arms of ``config`` over the current pool without serving them yet (arms
+        already loaded for the same URI are reused). ``strict``: an arm that does not load
+        raises :class:`ModelNotFoundError`; otherwise it is left out and named in ``problem``."""
+        if config is None:
+            return None
+        if self._arm_loader is None:
+            raise ModelNotFoundError("this server was started without an arm loader")
+        current = self._experiment
+        reuse: dict[str, MatchEngine] = {}
+        if current is not None:
+            # pinned URIs only: an alias may have moved since (PUT again to pick that up)
+            reuse = {
+                a.model_uri: current.engines[a.name]
+                for a in current.config.arms
+                if a.name in current.engines and "@" not in a.model_uri
+            }
+        pool = self._pool
+        engines: dict[str, MatchEngine] = {}
+        failed: list[str] = []
+        for arm in config.arms:
+            try:
+                engine = reuse.get(arm.model_uri) or self._arm_loader(arm.model_uri, pool)
+            except Exception as err:  # any failure to load an arm is the arm's, never a 5xx
+                why = str(err) if isinstance(err, ModelNotFoundError) else type(err).__name__
+                if strict:
+                    raise ModelNotFoundError(f"arm {arm.name!r}: {why}") from err
+                failed.append(f"arm {arm.name!r} ({arm.model_uri}) not loaded: {why}")
+            else:
+                engines[arm.name] = engine
+        return ServedExperiment(config, engines, "; ".join(failed) or None, built_over=pool)
+
+    def serve_experiment(self, experiment: ServedExperiment | None) -> None:
+        """Serve a prepared experiment (None: end it); rebuilt over the pool if it changed
+        while the arms were loading."""
+        with self._lock:
+            if experiment is not None and experiment.built_over is not self._pool:
+                experiment = experiment.with_therapists(self._pool)
+            self._experiment = experiment
 
     def _changed(self, loaded: LoadedEngine | None) -> None:
         if self._on_change is not None:

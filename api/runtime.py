@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from api.auth import Authenticator
-from api.engine_port import EngineLoader
+from api.engine_port import ArmLoader, EngineLoader, ExperimentReporter
 from api.engine_state import EngineState
 from api.metrics import Metrics
 from api.ratelimit import RateLimiter
 from api.storage.audit import audit_secret
 from api.storage.changes import Topic, bump, counters
 from api.storage.database import Database, check_database
+from api.storage.experiments import active_experiment
 from api.storage.therapists import load_pool
+from core.config import ExperimentConfig
 from core.settings import Settings
 
 log = logging.getLogger("api")
@@ -43,6 +45,8 @@ class Runtime:
     """Bounds how many CPU-bound matches run at once (``Settings.match_concurrency``)."""
     audit_key: bytes = b""
     """The installation's key for hashing client ids in the audit trail."""
+    experiment_report: ExperimentReporter | None = None
+    """Computes the experiment report (None: the route answers 409)."""
     _seen: dict[str, int] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _sync: threading.Thread | None = None
@@ -52,6 +56,29 @@ class Runtime:
         """The active therapists as stored (a typed frame)."""
         with self.database.read_session() as session:
             return load_pool(session)
+
+    def configured_experiment(self) -> tuple[ExperimentConfig | None, str | None]:
+        """(the experiment in force, where it comes from): the database's active one; before
+        the database has any experiment, the one in the settings (``MATCHER_EXPERIMENT``)."""
+        with self.database.read_session() as session:
+            stored, any_stored = active_experiment(session)
+        if any_stored:
+            return stored, None if stored is None else "database"
+        config = self.settings.experiment
+        return config, None if config is None else "settings"
+
+    def load_experiment(self) -> None:
+        """Serve the configured experiment's arms (an arm that fails here is left out, its
+        clients get the champion, and /readyz names it)."""
+        config, _ = self.configured_experiment()
+        current = self.engines.experiment
+        if config is None and current is None:
+            return
+        self.engines.serve_experiment(self.engines.prepare_experiment(config, strict=False))
+        if config is not None:
+            log.info(
+                "experiment %s served with arms %s", config.name, [a.name for a in config.arms]
+            )
 
     def announce(self, topic: Topic) -> None:
         """Tell the other processes that ``topic`` changed here (e.g. a model reload)."""
@@ -93,6 +120,11 @@ class Runtime:
                 log.warning("model change announced but not loadable here: %s", err)
             else:
                 log.info("model %s loaded (announced by another process)", loaded.version)
+        if Topic.EXPERIMENTS in moved:
+            try:
+                self.load_experiment()
+            except Exception as err:
+                log.warning("experiment change announced but not servable here: %s", err)
         return moved
 
     def start_sync(self) -> None:
@@ -119,7 +151,11 @@ class Runtime:
 
 
 def start_runtime(
-    settings: Settings, loader: EngineLoader | None, metrics: Metrics, limiter: RateLimiter
+    settings: Settings,
+    loader: EngineLoader | None,
+    metrics: Metrics,
+    limiter: RateLimiter,
+    arm_loader: ArmLoader | None = None,
 ) -> Runtime:
     """Open and migrate the database, read the pool and load the engine once.
 
@@ -137,6 +173,7 @@ def start_runtime(
         settings.model_uri,
         pool,
         on_change=lambda loaded: metrics.set_model(None if loaded is None else loaded.version),
+        arm_loader=arm_loader,
     )
     runtime = Runtime(
         settings,
@@ -166,6 +203,11 @@ def start_runtime(
                 len(engines.pool),
                 stale,
             )
+    if arm_loader is not None:
+        try:
+            runtime.load_experiment()
+        except Exception as err:
+            log.warning("experiment not served (%s: %s)", type(err).__name__, err)
     runtime.start_sync()
     return runtime
 

@@ -1,6 +1,6 @@
 """Serving latency: in-process matching on a 20,000-therapist pool, and over HTTP.
 
-Run: ``python bench/serving.py [--requests N] [--http]``. One run prints p50/p95/p99 per
+Run: ``python bench/serving.py [--requests N] [--http] [--shadow]``. One run prints p50/p95/p99 per
 scenario, the share of time spent outside the model's own predict calls, and (with ``--http``)
 the same over uvicorn with 8 concurrent clients. SPEC §6 targets: p99 ≤ 10 ms with the pool split
 across 50 regions, ≤ 50 ms when one region holds all 20,000; ≤ 35 % of time outside predict;
@@ -122,6 +122,40 @@ def in_process(model: MatchModel, n_regions: int, requests: int) -> float:
         f"outside predict {100 * (total - inside) / total:4.1f}%  cpu {1000 * cpu:.2f} ms/match"
     )
     return cpu
+
+
+def shadow_cost(model: MatchModel, n_regions: int, requests: int) -> None:
+    """Extra cost of experiment shadow arms: per request the champion's ``match`` (top 10,
+    explained as served) and then each shadow arm's ``ranked`` list (what
+    ``POST /v1/matches`` adds per shadow arm). The model shadow is a second engine with the same
+    model (the same cost as any challenger of its size); the rules shadow scores by the rule."""
+    from matcher.rules import RulesModel
+
+    therapists, intakes = regional_world(20_000, n_regions, requests)
+    champion = Matcher(model, therapists)
+    shadows = {"model": Matcher(model, therapists), "rules": Matcher(RulesModel(), therapists)}
+    for k in range(20):
+        champion.match(intakes.iloc[[k]], top_k=10)
+        for engine in shadows.values():
+            engine.ranked(intakes.iloc[[k]], top_k=10)
+    spent: dict[str, list[float]] = {"match": [], **{name: [] for name in shadows}}
+    for k in range(requests):
+        row = intakes.iloc[[k]]
+        start = time.perf_counter()
+        champion.match(row, top_k=10)
+        spent["match"].append((time.perf_counter() - start) * 1000)
+        for name, engine in shadows.items():
+            start = time.perf_counter()
+            engine.ranked(row, top_k=10)
+            spent[name].append((time.perf_counter() - start) * 1000)
+    base = float(np.mean(spent["match"]))
+    print(f"20,000 therapists / {n_regions:>2} region(s): match {percentiles(spent['match'])}")
+    for name in shadows:
+        with_shadow = np.add(spent["match"], spent[name])
+        print(
+            f"  + one {name:>5} shadow arm: {percentiles(list(with_shadow))}  "
+            f"extra {float(np.mean(spent[name])) / base:5.2f} × a match (mean)"
+        )
 
 
 def bench_settings(home: Path, model_dir: Path) -> Any:
@@ -500,6 +534,9 @@ def main() -> None:
         help="Also reload the model of a pool this large under load (e.g. 50000).",
     )
     parser.add_argument("--reload-only", action="store_true", help="Run only the reload bench.")
+    parser.add_argument(
+        "--shadow", action="store_true", help="Only the extra cost of experiment shadow arms."
+    )
     parser.add_argument("--serve-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_child:
@@ -511,6 +548,10 @@ def main() -> None:
         f"model: outcome booster {model.outcome.current_iteration()} rounds, "
         f"phase one keeps {300} candidates per intake"
     )
+    if args.shadow:
+        for regions in (50, 1):
+            shadow_cost(model, regions, args.requests)
+        return
     if args.reload_only and args.reload:
         with tempfile.TemporaryDirectory(prefix="matcher-bench-model-") as tmp:
             reload_under_load(model.save(Path(tmp) / "model"), args.reload, args.concurrency)

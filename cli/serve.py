@@ -53,6 +53,25 @@ def _engine_loader(settings: Settings) -> Callable[[pd.DataFrame], Matcher]:
     return load
 
 
+def _arm_loader(settings: Settings) -> Callable[[str, pd.DataFrame], Matcher]:
+    """Builds the engine of an experiment arm: the rules scorer (``rules``) or the model at a
+    registry URI (loaded without touching the served model's local copy)."""
+    from matcher.engine import Matcher
+    from matcher.rules import RULES_VERSION, RulesModel
+    from training.model_uris import load_model_uri
+
+    rules: list[RulesModel] = []
+
+    def load(uri: str, therapists: pd.DataFrame) -> Matcher:
+        if uri == RULES_VERSION:
+            if not rules:
+                rules.append(RulesModel())
+            return Matcher(rules[0], therapists, settings.serving)
+        return Matcher(load_model_uri(settings, uri), therapists, settings.serving)
+
+    return load
+
+
 def ensure_port_free(host: str, port: int) -> None:
     """Fail before doing any work (training, minting a key) when the port is taken."""
     import socket
@@ -71,11 +90,22 @@ def ensure_port_free(host: str, port: int) -> None:
 def build_app() -> FastAPI:
     """The service as ``matcher serve`` runs it, from the environment's settings (the factory
     each ``--workers`` process calls)."""
-    from api import create_app
     from core.settings import get_settings
 
-    settings = get_settings()
-    return create_app(settings, engine_loader=_engine_loader(settings))
+    return build_app_from(get_settings())
+
+
+def build_app_from(settings: Settings) -> FastAPI:
+    """The service over ``settings``: the real engine, arm loader and experiment report."""
+    from api import create_app
+    from training.experiment_report import experiment_report
+
+    return create_app(
+        settings,
+        engine_loader=_engine_loader(settings),
+        arm_loader=_arm_loader(settings),
+        experiment_report=experiment_report,
+    )
 
 
 def run_app(app: FastAPI | str, host: str, port: int, *, workers: int = 1) -> None:
@@ -104,9 +134,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     if workers > 1:
         run_app("cli.serve:build_app", host, port, workers=workers)
         return
-    from api import create_app
 
-    run_app(create_app(settings, engine_loader=_engine_loader(settings)), host, port)
+    run_app(build_app_from(settings), host, port)
 
 
 @app.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.config import MatcherConfig
+from core.config import ExperimentConfig, MatcherConfig
 
 
 class Settings(BaseSettings):
@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Empty = CORS off.")
     serving: MatcherConfig = Field(
         default_factory=MatcherConfig, description="How the engine ranks (API and batch alike)."
+    )
+    experiment: ExperimentConfig | None = Field(
+        default=None,
+        description="An experiment defined in the environment (JSON), the same in every "
+        "process; one set through `PUT /v1/experiments` (stored in the database) takes "
+        "precedence.",
     )
     match_concurrency: int = Field(
         default=2,

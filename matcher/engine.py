@@ -35,6 +35,7 @@ from matcher.results import (
     Assignment,
     Match,
     MatchResult,
+    RankedList,
     Status,
     Suggestion,
 )
@@ -398,6 +399,24 @@ class Matcher:
         """Match one intake (a one-row typed intakes frame, or a one-record list)."""
         ids = None if request_id is None else [request_id]
         return self.match_frame(intake, top_k=top_k, explain=explain, request_ids=ids)[0]
+
+    def ranked(self, intake: Rows, *, top_k: int = 10) -> RankedList:
+        """The list :meth:`match` would show one intake, in the same order before exploration
+        (same triage, hard constraints and re-ranking), without explanations or exposure
+        bookkeeping: what a shadow arm logs at a fraction of a match's cost."""
+        batch = self.pool.encode_intakes(intake)
+        routes = triage(batch)
+        _, scored = self.score_batch(batch, routes)
+        pairs = scored.pairs
+        rank = rank_within_groups(pairs.intake_idx, scored.adjusted)
+        rows = np.flatnonzero(rank < top_k)
+        rows = rows[np.argsort(rank[rows], kind="stable")]
+        return RankedList(
+            intake_id=str(batch.ids[0]),
+            model_version=self.model_version,
+            therapist_ids=[str(t) for t in self.pool.ids[pairs.therapist_idx[rows]].tolist()],
+            scores=np.round(scored.score[rows], 6).tolist(),
+        )
 
     def _suggestions(
         self, batch: IntakeBatch, routes: Triage, elig: Eligibility

@@ -113,6 +113,18 @@ class MatchResult:
 
 
 @dataclass(frozen=True)
+class RankedList:
+    """The list an engine would show one intake, without explanations (a shadow arm's list)."""
+
+    intake_id: str
+    model_version: str
+    therapist_ids: list[str]
+    """In rank order (empty for a crisis or no eligible therapist)."""
+    scores: list[float]
+    """Predicted benefit of each, in the same order."""
+
+
+@dataclass(frozen=True)
 class Assignment:
     """One intake's place in a cohort allocation (``therapist_id`` None when unplaced)."""
 
@@ -144,5 +156,6 @@ __all__ = [
     "Flag",
     "Match",
     "MatchResult",
+    "RankedList",
     "Status",
 ]

@@ -35,7 +35,7 @@ class ListReplay:
         self._intake_row = pd.Index(self.batch.ids.astype(str))
         self._appeal = truth.therapists_of(self.pool).appeal
         inter = dataset.interactions
-        group, attract, _ = self._attract(
+        group, attract, _ = self.pair_terms(
             inter["intake_id"].to_numpy(), inter["therapist_id"].to_numpy()
         )
         self.level = choice_level(
@@ -46,9 +46,11 @@ class ListReplay:
             n_intakes=len(self.batch),
         )
 
-    def _attract(
+    def pair_terms(
         self, intake_ids: npt.ArrayLike, therapist_ids: npt.ArrayLike
     ) -> tuple[I64, F64, F64]:
+        """Per (intake, therapist) pair: the intake's row in ``batch``, the booking logit a before
+        the level (:func:`synth.logging_policy.attractiveness`) and the true P(good outcome)."""
         i = self._intake_row.get_indexer(np.asarray(intake_ids).astype(str)).astype(np.int64)
         j = self.pool.positions(np.asarray(therapist_ids).astype(str).tolist())
         pairs = Pairs(i, j)
@@ -84,7 +86,7 @@ class ListReplay:
         seed: int = 0,
     ) -> float:
         """True mean good outcomes per intake of ``over`` (intakes without a row count 0)."""
-        group, attract, p_good = self._attract(intake_ids, therapist_ids)
+        group, attract, p_good = self.pair_terms(intake_ids, therapist_ids)
         pos = np.asarray(position, dtype=np.int64)
         booked = self.booking_probability(
             group, pos, attract, draws=draws, rng=np.random.default_rng(seed)

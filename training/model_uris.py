@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from core.errors import ModelFormatError, ModelNotFoundError
 from core.settings import Settings
 from matcher.model import MatchModel
-from training.registry import ARTIFACT, _resolve_version
+from training.registry import ARTIFACT, _require_tracking_store, _resolve_version
 
 
 def load_model_uri(settings: Settings, uri: str) -> MatchModel:
@@ -25,6 +25,7 @@ def load_model_uri(settings: Settings, uri: str) -> MatchModel:
         model = MatchModel.load(uri)
         model.version = model.version or uri
         return model
+    _require_tracking_store(settings.tracking)  # never create an empty store by asking
     try:
         mlflow.set_tracking_uri(settings.tracking)
         mlflow.set_registry_uri(settings.tracking)

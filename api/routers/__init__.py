@@ -15,6 +15,9 @@
 | `GET /v1/reports/fairness` | reports | 200 HTML/JSON | 404 none yet, 406 |
 | `GET /v1/model` | any key | 200 | |
 | `POST /v1/model/reload` | admin | 200 | 409 no usable model, 503 other failure |
+| `GET /v1/experiments` | reports | 200 served + stored | |
+| `PUT /v1/experiments` | admin | 200 served | 409 an arm's model does not resolve |
+| `DELETE /v1/experiments` | admin | 200 served (none) | |
 | `GET /v1/audit?limit&before` | admin | 200 page, newest first | |
 | `GET /healthz`, `/readyz`, `/metrics` | none | 200 | 503 (readyz) |
 
@@ -23,7 +26,17 @@
 
 from fastapi import APIRouter
 
-from api.routers import audit, clients, events, health, matches, model, reports, therapists
+from api.routers import (
+    audit,
+    clients,
+    events,
+    experiments,
+    health,
+    matches,
+    model,
+    reports,
+    therapists,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     matches.router,
@@ -32,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     clients.router,
     reports.router,
     model.router,
+    experiments.router,
     audit.router,
     health.router,
 )

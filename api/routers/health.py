@@ -34,6 +34,9 @@ def readiness_problems(runtime: Runtime) -> list[str]:
             )
         if loaded.stale_from is not None:
             reasons.append(f"model {loaded.version} is stale, from {loaded.stale_from}")
+    experiment = runtime.engines.experiment
+    if experiment is not None and experiment.problem:
+        reasons.append(f"experiment {experiment.config.name}: {experiment.problem}")
     if not runtime.database.ping():
         reasons.append("database unavailable")
     else:

@@ -18,6 +18,7 @@ from api.schemas import (
     SuggestionOut,
 )
 from api.storage.audit import Action, client_hash, record_access
+from api.storage.experiments import ArmServed, ShadowShown, record_arm, save_shadow
 from api.storage.match_log import (
     Answer,
     Impression,
@@ -25,7 +26,7 @@ from api.storage.match_log import (
     save_impressions,
     save_intakes,
 )
-from matcher.results import AllocationResult, MatchResult, Suggestion
+from matcher.results import AllocationResult, MatchResult, Status, Suggestion
 
 router = APIRouter(tags=["matches"], responses=AUTHENTICATED)
 
@@ -104,7 +105,9 @@ def create_match(
     """Triage, filter by the hard constraints, rank, explain; the list is logged as impressions.
 
     `status` is `matched`, `no_eligible_match` (see `excluded` and `suggestions`) or `crisis`
-    (no list; see `crisis_resources` and `flags`). Asking again with the same `intake_id` and
+    (no list; see `crisis_resources` and `flags`). While an experiment runs, the client's arm
+    (by a hash of `client_id`, else `intake_id`) picks the model; `experiment` and `arm` say
+    which. Asking again with the same `intake_id` and
     the same answers is fine (a new list is served); with different answers it is a 409.
     """
     # The request model is derived from the same contract specs, so the body is already checked;
@@ -120,9 +123,18 @@ def create_match(
                 detail=f"intake_id {body.intake_id!r} was already used for a different intake "
                 f"(differs in: {', '.join(changed)}); use a new intake_id",
             )
+    experiment = runtime.engines.experiment
+    engine, arm = loaded.engine, None
+    if experiment is not None:
+        arm = experiment.arm_of(intake[0]["client_id"], intake[0]["intake_id"])
+        engine = experiment.engines.get(arm, loaded.engine)
     with runtime.match_slots:
-        result = loaded.engine.match(
-            intake, top_k=body.top_k, explain=body.explain, request_id=request_id
+        result = engine.match(intake, top_k=body.top_k, explain=body.explain, request_id=request_id)
+        # Shadow arms rank the same intake (same rules, no explanations); never shown.
+        shadows = (
+            [(name, e.ranked(intake, top_k=body.top_k)) for name, e in experiment.shadows]
+            if experiment is not None and result.status is Status.MATCHED
+            else []
         )
     clients = save_intakes(
         session,
@@ -145,11 +157,32 @@ def create_match(
                 propensity=m.propensity,
                 shown_propensity=m.shown_propensity,
                 policy=result.policy or result.model_version,
+                arm=arm,
             )
             for m in result.matches
         ],
         clients,
     )
+    if experiment is not None and arm is not None:
+        name = experiment.config.name
+        record_arm(
+            session,
+            ArmServed(
+                request_id, result.intake_id, name, arm, result.status.value, result.model_version
+            ),
+        )
+        save_shadow(
+            session,
+            [
+                ShadowShown(
+                    request_id, result.intake_id, name, shadow, t, k, s, ranked.model_version
+                )
+                for shadow, ranked in shadows
+                for k, (t, s) in enumerate(
+                    zip(ranked.therapist_ids, ranked.scores, strict=True), start=1
+                )
+            ],
+        )
     record_access(
         session,
         key_name=_key.name,
@@ -161,7 +194,10 @@ def create_match(
     )
     session.commit()
     runtime.metrics.match_status.labels(result.status.value).inc()
-    return match_response(result, request_id, explain=body.explain)
+    response = match_response(result, request_id, explain=body.explain)
+    if experiment is not None:
+        response.experiment, response.arm = experiment.config.name, arm
+    return response
 
 
 @router.post("/v1/matches/allocate", summary="Assign a cohort one therapist each")

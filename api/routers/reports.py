@@ -1,5 +1,7 @@
 """``/v1/reports/fairness``: the published fairness reports, as HTML or JSON by ``Accept``.
 
+``/v1/reports/experiments``: the experiment report, computed from the database per request.
+
 `matcher fairness-report` publishes ``MATCHER_HOME/reports/fairness-offline.{html,json}`` (a
 model on held-out data) and ``fairness-online.{html,json}`` (the service's logs) side by side;
 ``?source=`` picks one, by default the most recently written.
@@ -8,15 +10,17 @@ model on held-out data) and ``fairness-online.{html,json}`` (the service's logs)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
-from api.deps import ReportsKey, RequestIdDep, SessionDep, SettingsDep
-from api.routers.common import AUTHENTICATED, NOT_FOUND
+from api.deps import ReportsKey, RequestIdDep, RuntimeDep, SessionDep, SettingsDep
+from api.routers.common import AUTHENTICATED, CONFLICT, NOT_FOUND
 from api.schemas import ErrorMessage
 from api.storage.audit import Action, record_access
+from api.storage.experiments import experiment_log
+from reports.experiments import ExperimentReport, render_html
 
 router = APIRouter(tags=["reports"], responses=AUTHENTICATED)
 
@@ -133,6 +137,73 @@ def fairness_report(
     session.commit()
     published = path.stem.removeprefix("fairness-")
     return FileResponse(path, media_type=MEDIA[kind], headers={"X-Report-Source": published})
+
+
+@router.get(
+    "/v1/reports/experiments",
+    summary="The experiment report: outcomes per arm with 95% intervals",
+    response_model=ExperimentReport,
+    responses={
+        200: {
+            "description": "Per arm: requests, lists, choices, retained ≥ 4, reliable "
+            "improvement, good outcome and mean alliance with 95% intervals, the difference to "
+            "the champion; shadow arms an off-policy estimate (HTML for people, JSON for "
+            "programs).",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        406: {"model": ErrorMessage, "description": "Neither HTML nor JSON is acceptable."},
+        **CONFLICT,
+        **NOT_FOUND,
+    },
+)
+def experiments_report(
+    _key: ReportsKey,
+    *,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    request_id: RequestIdDep,
+    accept: Annotated[str | None, Header()] = None,
+    format: Annotated[
+        Literal["html", "json"] | None, Query(description="Overrides the Accept header.")
+    ] = None,
+    experiment: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="The experiment's name (default: the active one, else the newest).",
+        ),
+    ] = None,
+) -> Any:
+    """Computed from the database on each request (404 until an experiment was stored)."""
+    kind = format or negotiate(accept)
+    if kind is None:
+        raise HTTPException(
+            status_code=406, detail="the report is served as text/html or application/json"
+        )
+    if runtime.experiment_report is None:
+        raise HTTPException(
+            status_code=409, detail="this server was started without the experiment report"
+        )
+    log = experiment_log(session, experiment)
+    if log is None:
+        which = f"named {experiment!r} " if experiment else ""
+        raise HTTPException(
+            status_code=404,
+            detail=f"no experiment {which}yet: start one with PUT /v1/experiments",
+        )
+    report = runtime.experiment_report(log)
+    record_access(
+        session,
+        key_name=_key.name,
+        action=Action.REPORT,
+        route="/v1/reports/experiments",
+        status=200,
+        request_id=request_id,
+    )
+    session.commit()
+    if kind == "html":
+        return HTMLResponse(render_html(report))
+    return report
 
 
 __all__ = ["negotiate", "report_path", "router"]

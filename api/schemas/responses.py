@@ -85,6 +85,13 @@ class MatchResponse(BaseModel):
         default_factory=list,
         description="For `no_eligible_match`: changes that would let someone fit, most first.",
     )
+    experiment: str | None = Field(
+        default=None, description="The experiment this request was part of (None: none)."
+    )
+    arm: str | None = Field(
+        default=None,
+        description="The experiment arm that served the list (`champion` or a challenger).",
+    )
 
 
 class AssignmentOut(BaseModel):

@@ -5,6 +5,13 @@ from api.storage.changes import ChangeRow, Topic, bump, counters
 from api.storage.clients import Erased, erase_client
 from api.storage.database import Database, normalize_url, open_database
 from api.storage.events import Event, EventType, Recorded, record_event
+from api.storage.experiments import (
+    ArmServed,
+    ExperimentRequestRow,
+    ExperimentRow,
+    ShadowImpressionRow,
+    ShadowShown,
+)
 from api.storage.export import export_database, export_dataset, interaction_records
 from api.storage.fairness import load_fairness_inputs
 from api.storage.keys import KeyRecord, find_key, list_keys, revoke_key
@@ -30,6 +37,7 @@ __all__ = [
     "Action",
     "Answer",
     "ApiKeyRow",
+    "ArmServed",
     "AuditRow",
     "Base",
     "ChangeRow",
@@ -38,11 +46,15 @@ __all__ = [
     "Event",
     "EventRow",
     "EventType",
+    "ExperimentRequestRow",
+    "ExperimentRow",
     "Impression",
     "ImpressionRow",
     "IntakeRow",
     "KeyRecord",
     "Recorded",
+    "ShadowImpressionRow",
+    "ShadowShown",
     "TherapistRow",
     "Topic",
     "audit_page",

@@ -1,8 +1,9 @@
 """Change counters: how every service process learns what another one changed.
 
-One row per topic (``therapists``, ``keys``, ``model``). A change bumps its topic's counter in
-the same transaction as the change itself, so a process that sees the new counter also sees the
-change. Each process polls the three counters every ``Settings.sync_interval`` seconds (one
+One row per topic (``therapists``, ``keys``, ``model``, ``experiments``). A change bumps its
+topic's counter in the same transaction as the change itself (or, for a model reload or an
+experiment, right after it), so a process that sees the new counter also sees the change. Each
+process polls the counters every ``Settings.sync_interval`` seconds (one
 primary-key read of three rows) and reloads what moved.
 """
 
@@ -24,6 +25,7 @@ class Topic(StrEnum):
     THERAPISTS = "therapists"
     KEYS = "keys"
     MODEL = "model"
+    EXPERIMENTS = "experiments"
 
 
 class ChangeRow(Base):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from api.storage.experiments import erase_intakes
 from api.storage.models import EventRow, ImpressionRow, IntakeRow
 
 
@@ -20,7 +21,8 @@ class Erased:
 
 
 def erase_client(session: Session, client_id: str) -> Erased:
-    """Delete the client's intakes, impressions and events in one transaction, and commit."""
+    """Delete the client's intakes, impressions, events and experiment log rows (arms served,
+    shadow lists) in one transaction, and commit."""
     intake_ids = select(IntakeRow.intake_id).where(IntakeRow.client_id == client_id)
     events = session.execute(
         delete(EventRow).where(
@@ -32,6 +34,7 @@ def erase_client(session: Session, client_id: str) -> Erased:
             or_(ImpressionRow.client_id == client_id, ImpressionRow.intake_id.in_(intake_ids))
         )
     )
+    erase_intakes(session, intake_ids)
     intakes = session.execute(delete(IntakeRow).where(IntakeRow.client_id == client_id))
     session.commit()
     return Erased(

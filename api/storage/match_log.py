@@ -34,6 +34,8 @@ class Impression:
     """μ(therapist, position | intake) under the serving policy (issue 8)."""
     shown_propensity: float | None = None
     policy: str | None = None
+    arm: str | None = None
+    """The experiment arm that served the list (None outside an experiment)."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ def save_impressions(
             "propensity": plain(i.propensity),
             "shown_propensity": plain(i.shown_propensity),
             "policy": i.policy,
+            "arm": i.arm,
         }
         for i in impressions
     ]

@@ -111,6 +111,8 @@ class ImpressionRow(Base):
     propensity: Mapped[float | None] = mapped_column(Float, nullable=True)
     shown_propensity: Mapped[float | None] = mapped_column(Float, nullable=True)
     policy: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # issue 11 (migration 0005): the experiment arm that served the list (NULL: no experiment)
+    arm: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class EventRow(Base):

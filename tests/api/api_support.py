@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from api import create_api_key
 from api.engine_port import MatchEngine
 from api.storage.database import normalize_url
+from core.errors import ModelNotFoundError
 from features.encoding import Rows
 from matcher.results import (
     CONSTRAINTS,
@@ -28,6 +29,7 @@ from matcher.results import (
     Flag,
     Match,
     MatchResult,
+    RankedList,
     Status,
 )
 
@@ -144,6 +146,15 @@ class FakeEngine:
             eligible=len(eligible),
         )
 
+    def ranked(self, intake: Rows, *, top_k: int = 10) -> RankedList:
+        result = self.match(intake, top_k=top_k)
+        return RankedList(
+            result.intake_id,
+            self.model_version,
+            [m.therapist_id for m in result.matches],
+            [m.score for m in result.matches],
+        )
+
     def allocate(self, intakes: Rows) -> AllocationResult:
         intakes = _frame(intakes)
         slots = {
@@ -192,6 +203,20 @@ class FakeLoader:
             raise self.fail_with
         version = self.versions[min(self.calls - 1, len(self.versions) - 1)]
         return FakeEngine(version, pool, stale_from=self.stale_from)
+
+
+class FakeArmLoader:
+    """An experiment-arm loader: a fake engine versioned ``arm:<uri>``; URIs naming the model
+    ``missing`` do not resolve."""
+
+    def __init__(self) -> None:
+        self.loaded: list[str] = []
+
+    def __call__(self, uri: str, pool: pd.DataFrame) -> MatchEngine:
+        if "missing" in uri:
+            raise ModelNotFoundError(f"no model at {uri}")
+        self.loaded.append(uri)
+        return FakeEngine(f"arm:{uri}", pool)
 
 
 def therapist(therapist_id: str = "t1", **changes: Any) -> dict[str, Any]:

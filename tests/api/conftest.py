@@ -59,13 +59,23 @@ def service_factory(
     stack: list[TestClient] = []
 
     def start(
-        *, loader: FakeLoader | None = None, no_loader: bool = False, **overrides: Any
+        *,
+        loader: FakeLoader | None = None,
+        no_loader: bool = False,
+        arm_loader: Any = None,
+        experiment_report: Any = None,
+        **overrides: Any,
     ) -> Service:
         if loader is None and not no_loader:
             loader = FakeLoader()
         from fastapi.testclient import TestClient
 
-        app = create_app(settings_factory(**overrides), engine_loader=loader)
+        app = create_app(
+            settings_factory(**overrides),
+            engine_loader=loader,
+            arm_loader=arm_loader,
+            experiment_report=experiment_report,
+        )
         client = TestClient(app, raise_server_exceptions=True)
         client.__enter__()
         stack.append(client)

@@ -13,7 +13,7 @@ import sqlite3
 import sys
 from typing import Any
 
-from api_support import FakeLoader
+from api_support import FakeArmLoader, FakeLoader
 from sqlalchemy import Engine, event
 
 from api import create_app
@@ -33,7 +33,7 @@ def main() -> None:
     cap = os.environ.get("SERVE_CHILD_SQLITE_MAX_LENGTH")
     if cap:
         _cap_strings(int(cap))
-    app = create_app(Settings(), engine_loader=FakeLoader())
+    app = create_app(Settings(), engine_loader=FakeLoader(), arm_loader=FakeArmLoader())
     run_app(app, "127.0.0.1", port)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_support import FakeLoader, add_keys, fresh_database, intake, therapist
+from api_support import FakeArmLoader, FakeLoader, add_keys, fresh_database, intake, therapist
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api import create_app
 from core.settings import Settings
+from training.experiment_report import experiment_report
 
 # Deterministic and bounded by default; MATCHER_FUZZ_EXAMPLES=200 explores more (and randomly).
 EXAMPLES = int(os.environ.get("MATCHER_FUZZ_EXAMPLES", "25"))
@@ -67,13 +68,26 @@ def fuzzed(
     home = tmp_path_factory.mktemp("fuzz")
     with fresh_database(request.param, home) as url:
         settings = Settings(home=home, database_url=url, rate_limit_per_minute=1_000_000)
-        app = create_app(settings, engine_loader=FakeLoader())
+        app = create_app(
+            settings,
+            engine_loader=FakeLoader(),
+            arm_loader=FakeArmLoader(),
+            experiment_report=experiment_report,
+        )
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)  # starts the lifespan
         try:
             headers = {"Authorization": f"Bearer {add_keys(app)['all']}"}
             with asgi.get_client(app) as client:
                 bulk = {"therapists": [therapist("t1"), therapist("t2", languages=["en", "es"])]}
                 assert client.post("/v1/therapists:bulk", json=bulk, headers=headers).ok
+                experiment = {
+                    "name": "fuzz",
+                    "arms": [
+                        {"name": "b", "model_uri": "models:/m/2", "share": 0.5},
+                        {"name": "s", "model_uri": "rules", "shadow": True},
+                    ],
+                }
+                assert client.put("/v1/experiments", json=experiment, headers=headers).ok
                 assert client.post("/v1/matches", json=intake(intake_id="i1"), headers=headers).ok
             (home / "reports").mkdir()
             (home / "reports" / "fairness-offline.html").write_text("<html></html>")

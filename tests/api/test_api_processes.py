@@ -57,3 +57,38 @@ def test_changes_through_one_process_or_the_database_are_honoured_by_the_other(
         first.stop()
         second.stop()
         database.dispose()
+
+
+def test_every_process_gives_a_client_the_same_arm(tmp_path: Path, database_url: str) -> None:
+    database = open_database(database_url)
+    with database.session() as session:
+        key = create_api_key(session, "key-all", ["admin"])
+    env = {"MATCHER_HOME": str(tmp_path / "home"), "MATCHER_DATABASE_URL": database_url}
+    first = ServerProcess(tmp_path, env, "first").start()
+    second = ServerProcess(tmp_path, env, "second").start()
+    auth = {"Authorization": f"Bearer {key}"}
+    experiment = {
+        "name": "ab",
+        "arms": [{"name": "b", "model_uri": "models:/therapist-matcher/2", "share": 0.5}],
+    }
+
+    def arm(server: ServerProcess, client: str) -> str:
+        body = intake(client_id=client)
+        response = server.request("POST", "/v1/matches", json=body, headers=auth)
+        assert response.status_code == 200, response.text
+        return str(response.json()["arm"])
+
+    try:
+        put = first.request("PUT", "/v1/therapists/t1", json=therapist(), headers=auth)
+        assert put.status_code == 201, put.text
+        put = first.request("PUT", "/v1/experiments", json=experiment, headers=auth)
+        assert put.status_code == 200, put.text
+        wait_for(lambda: arm(second, "probe") != "None", DEADLINE_S, "the experiment")
+        clients = [f"client-{k}" for k in range(20)]
+        seen = [(arm(first, c), arm(second, c)) for c in clients]
+        assert all(a == b for a, b in seen), seen
+        assert {a for a, _ in seen} == {"champion", "b"}
+    finally:
+        first.stop()
+        second.stop()
+        database.dispose()
