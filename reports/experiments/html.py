@@ -7,10 +7,9 @@ import dataclasses
 from functools import cache
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
-
 from reports.experiments.model import ExperimentReport, Figure
 from reports.fairness.templating import moment
+from reports.templating import Environment, template_environment
 
 
 def percent(value: float | None) -> str:
@@ -47,18 +46,7 @@ def excludes_zero(figure: Figure | None) -> str:
 @cache
 def environment() -> Environment:
     """This package's templates, with the fairness report's stylesheet available to include."""
-    env = Environment(
-        loader=ChoiceLoader(
-            [
-                PackageLoader("reports.experiments", "templates"),
-                PackageLoader("reports.fairness", "templates"),
-            ]
-        ),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_environment("reports.experiments", "reports.fairness")
     env.filters.update(percent=percent, interval=interval, verdict=excludes_zero, moment=moment)
     return env
 

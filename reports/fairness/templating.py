@@ -1,4 +1,4 @@
-"""The Jinja2 environment of the report pages: package templates, autoescape on, strict.
+"""The fairness report's Jinja2 environment (from :mod:`reports.templating`) and its filters.
 
 Only report code loads templates (``reports.fairness.html``); figures reach them as numbers and
 are formatted by the same :func:`~matcher.fairness.formatting.fmt` as the verdict reasons. The
@@ -12,13 +12,12 @@ import json
 from datetime import UTC, datetime
 from functools import cache
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from matcher.fairness.figures import Level
 from matcher.fairness.formatting import fmt, fmt_interval, interval_separator, pretty, rounded
 from matcher.fairness.report import scope_label
 from matcher.fairness.specs import Unit
 from reports.fairness.svg import GLYPHS, LABELS
+from reports.templating import Environment, template_environment
 
 LEVEL_CLASS = {
     Level.FAIL: "fail",
@@ -52,14 +51,7 @@ def moment(text: str | None) -> str:
 @cache
 def environment() -> Environment:
     """The templates under ``reports/fairness/templates`` with autoescape on for every file."""
-    env = Environment(
-        loader=PackageLoader("reports.fairness", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
+    env = template_environment("reports.fairness")
     env.filters.update(
         fmt=fmt,
         fmt_interval=fmt_interval,
