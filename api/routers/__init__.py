@@ -13,6 +13,7 @@
 | `POST /v1/events` | events | 201 new / 200 duplicate | 404 unknown intake, 409 reused id |
 | `DELETE /v1/clients/{client_id}` | matches | 200 counts | |
 | `GET /v1/reports/fairness` | reports | 200 HTML/JSON | 404 none yet, 406 |
+| `GET /v1/reports/experiments` | reports | 200 HTML/JSON | 404 no experiment, 406, 409 |
 | `GET /v1/model` | any key | 200 | |
 | `POST /v1/model/reload` | admin | 200 | 409 no usable model, 503 other failure |
 | `GET /v1/experiments` | reports | 200 served + stored | |

@@ -13,7 +13,7 @@ from api_support import Service, intake, therapist
 from sqlalchemy import select
 
 from api.storage.models import ImpressionRow
-from cli.serve import _engine_loader
+from cli.serve import _arm_loader, _engine_loader
 from core.settings import Settings
 
 
@@ -54,7 +54,9 @@ def cold(
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     tracking = f"sqlite:///{tmp_path / 'home' / 'mlflow.db'}"
     settings = settings_factory(tracking_uri=tracking)
-    svc = service_factory(loader=_engine_loader(settings), tracking_uri=tracking)
+    svc = service_factory(
+        loader=_engine_loader(settings), arm_loader=_arm_loader(settings), tracking_uri=tracking
+    )
     response = svc.client.post(
         "/v1/therapists:bulk", json={"therapists": POOL}, headers=svc.auth("therapists")
     )
@@ -124,6 +126,25 @@ def test_registering_a_champion_and_reloading_switches_from_rules(
     assert reload.json()["model_version"] == version and reload.json()["cold_start"] is False
     assert _match(svc)["model_version"] == version
     assert svc.client.get("/readyz").json()["detail"] is None
+
+
+def test_a_registered_model_can_be_a_challenger_of_the_rules(
+    cold: tuple[Service, Settings], small_model: Path
+) -> None:
+    svc, settings = cold
+    version = register_champion(settings, small_model)  # registered, not reloaded: still rules
+    experiment = {
+        "name": "rules-vs-model",
+        "arms": [{"name": "model", "model_uri": f"models:/{version}", "share": 0.5}],
+    }
+    put = svc.client.put("/v1/experiments", json=experiment, headers=svc.auth("admin"))
+    assert put.status_code == 200, put.text
+    seen = {}
+    for k in range(16):
+        answer = _match(svc, client_id=f"client-{k}", concerns=["anxiety"])
+        assert answer["status"] == "matched"
+        seen[answer["arm"]] = answer["model_version"]
+    assert seen == {"champion": "rules", "model": version}
 
 
 @pytest.mark.parametrize("uri", ["{tmp}/no-such-model", "models:/therapist-matcher/3"])
