@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.app import app, console, out
+from core.errors import MatcherError
 
 if TYPE_CHECKING:
     import httpx
@@ -46,8 +47,8 @@ TABLE_WIDTH = 150
 """The round table is printed this wide at least (a log or a pipe is 80 columns)."""
 
 
-class ServiceError(RuntimeError):
-    """The service answered something the simulator cannot go on from."""
+class ServiceError(MatcherError):
+    """The service answered something the simulator cannot go on from (one-line CLI error)."""
 
 
 class Service:
@@ -186,7 +187,7 @@ def own_service(settings: Settings) -> Iterator[str]:
             proc.wait(timeout=30)
 
 
-def prepare_store(settings: Settings, therapists: pd.DataFrame, *, cold_start: bool) -> str:
+def prepare_store(settings: Settings, therapists: pd.DataFrame) -> str:
     """Load the world's pool into the simulator's own database and mint an admin key."""
     from api import create_api_key, open_database
     from api.storage import upsert_therapists
@@ -531,7 +532,7 @@ def simulate(
     started = time.monotonic()
     start = choose_start(settings, cold_start=cold_start, model=model)
     if url is None:
-        secret = prepare_store(settings, loaded.dataset.therapists, cold_start=cold_start)
+        secret = prepare_store(settings, loaded.dataset.therapists)
         context = own_service(settings)
     else:
         assert key is not None
@@ -548,6 +549,8 @@ def simulate(
             gate = "the world's truth" if gate_truth else "off-policy (no truth)"
             out.print(f"start: {start}; service {base}; world {world} ({len(loop):,} intakes)")
             out.print(f"promotion gate: {gate}")
+            if url is not None and model is not None:
+                service.ok("POST", "/v1/model/reload")  # serve the --model just made @champion
             if experiment is not None:
                 body = json.loads(experiment.read_text())
                 service.ok("PUT", "/v1/experiments", json=body)

@@ -90,16 +90,6 @@ class ServedLists:
         """The first ``k`` positions of every list."""
         return self.take(self.position <= k)
 
-    def frame(self) -> pd.DataFrame:
-        """``intake_id, therapist_id, rank`` rows (the shape ``matcher rank`` writes)."""
-        return pd.DataFrame(
-            {
-                "intake_id": self.intake_ids,
-                "therapist_id": self.therapist_ids,
-                "rank": self.position,
-            }
-        )
-
 
 @dataclass(frozen=True)
 class RoundDraws:
@@ -121,12 +111,6 @@ class RoundDraws:
     def choices(self) -> int:
         """Clients who booked someone."""
         return int(self.chosen.sum())
-
-    def good(self, retained_sessions: int = 4) -> B:
-        """Per booked row: retained ≥ ``retained_sessions`` without dropping out and reliably
-        improved (the good outcome of SPEC §5)."""
-        o = self.outcomes
-        return (o.sessions >= retained_sessions) & ~o.dropped_out & (np.nan_to_num(o.improved) > 0)
 
 
 class ClosedLoop:
