@@ -63,10 +63,11 @@ def _outcomes_per_therapist(dataset: Dataset) -> float:
     return float(booked.groupby("therapist_id").size().median())
 
 
-def ablation(seeds: list[int], scale: float) -> pd.DataFrame:
+def ablation(seeds: list[int], scale: float, worlds: list[str], configs: list[str]) -> pd.DataFrame:
     """Uplift@5 of each record configuration, the profile-only oracle and the oracle."""
     rows: list[Row] = []
-    for kind, (n_t, n_i) in WORLDS.items():
+    for kind in worlds:
+        n_t, n_i = WORLDS[kind]
         for seed in seeds:
             t0 = time.perf_counter()
             config = WorldConfig(
@@ -75,13 +76,14 @@ def ablation(seeds: list[int], scale: float) -> pd.DataFrame:
             world = generate_world(config)
             per = _outcomes_per_therapist(world.dataset)
             print(f"{kind} seed {seed}: generated in {time.perf_counter() - t0:.0f} s", flush=True)
-            for name, options in ABLATION.items():
+            for name in configs:
+                options = ABLATION[name]
                 t0 = time.perf_counter()
                 train = TrainConfig(seed=0, baselines=False, records=options)
                 table = fit_and_evaluate(world.dataset, train, truth=world.truth).scorecard
                 up = table["uplift_at_5"]
                 rows.append(Row(kind, seed, name, float(up["model"]), per))
-                if name == "baseline":
+                if name == configs[0]:
                     for ref in ("profile_oracle", "oracle"):
                         rows.append(Row(kind, seed, ref, float(up[ref]), per))
                 print(
@@ -104,11 +106,12 @@ def _forget(dataset: Dataset, share: float, seed: int) -> tuple[Dataset, np.ndar
     return Dataset(dataset.therapists, dataset.intakes, kept), new
 
 
-def new_therapists(seed: int, scale: float) -> pd.DataFrame:
+def new_therapists(seed: int, scale: float, worlds: list[str]) -> pd.DataFrame:
     """Exposure of zero-history therapists in held-out top-5 lists, with and without
-    exploration, for the baseline and all records."""
+    exploration, for the baseline and the default records."""
     out = []
-    for kind, (n_t, n_i) in WORLDS.items():
+    for kind in worlds:
+        n_t, n_i = WORLDS[kind]
         config = WorldConfig(n_therapists=int(n_t * scale), n_intakes=int(n_i * scale), seed=seed)
         world = generate_world(config)
         dataset, new = _forget(world.dataset, 0.1, seed)
@@ -159,16 +162,19 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--skip-ablation", action="store_true")
     parser.add_argument("--skip-new", action="store_true")
+    parser.add_argument("--worlds", default=",".join(WORLDS), help="comma-separated kinds")
+    parser.add_argument("--configs", default=",".join(ABLATION), help="comma-separated rows")
     args = parser.parse_args()
+    worlds, configs = args.worlds.split(","), args.configs.split(",")
     pd.set_option("display.width", 200)
     if not args.skip_ablation:
-        table = ablation(list(range(1, args.seeds + 1)), args.scale)
+        table = ablation(list(range(1, args.seeds + 1)), args.scale, worlds, configs)
         summary = table.groupby(["ranker", "world"])["uplift_at_5"].agg(["mean", "min", "max"])
         wide = summary["mean"].unstack("world")
-        order = [*ABLATION, "profile_oracle", "oracle"]
+        order = [*configs, "profile_oracle", "oracle"]
         wide = wide.loc[order]
-        for kind in WORLDS:
-            wide[f"{kind} Δ"] = wide[kind] - wide.loc["baseline", kind]
+        for kind in worlds:
+            wide[f"{kind} Δ"] = wide[kind] - wide.loc[configs[0], kind]
             spread = summary.xs(kind, level="world")
             wide[f"{kind} range"] = [
                 f"{spread.loc[r, 'min']:.3f}–{spread.loc[r, 'max']:.3f}" for r in order
@@ -179,7 +185,7 @@ def main() -> None:
         print("median booked outcomes per active therapist:", per.round(1).to_dict())
     if not args.skip_new:
         print("\nnew therapists (10% with no training history), held-out top-5, seed 1")
-        print(new_therapists(1, args.scale).round(3).to_string(index=False))
+        print(new_therapists(1, args.scale, worlds).round(3).to_string(index=False))
 
 
 if __name__ == "__main__":
