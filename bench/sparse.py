@@ -43,7 +43,7 @@ ABLATION: dict[str, RecordOptions] = {
     "+ alliance + dropout": RecordOptions(alliance=True, dropout=True, hierarchical=False),
     "+ all": RecordOptions(alliance=True, dropout=True, hierarchical=True),
 }
-"""Record configurations compared; ``+ alliance + dropout`` is the default (RecordOptions())."""
+"""Record configurations compared; ``+ all`` is the default (RecordOptions())."""
 WORLDS = {"sparse": (600, 8000), "dense": (300, 10000)}
 """(therapists, intakes) per world kind; ``--scale`` multiplies both."""
 
@@ -115,7 +115,7 @@ def new_therapists(seed: int, scale: float, worlds: list[str]) -> pd.DataFrame:
         config = WorldConfig(n_therapists=int(n_t * scale), n_intakes=int(n_i * scale), seed=seed)
         world = generate_world(config)
         dataset, new = _forget(world.dataset, 0.1, seed)
-        for name in ("baseline", "+ alliance + dropout"):
+        for name in ("baseline", "+ all"):
             train = TrainConfig(seed=0, baselines=False, records=ABLATION[name])
             result = fit_and_evaluate(dataset, train, truth=world.truth)
             assert result.heldout is not None

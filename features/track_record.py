@@ -151,7 +151,7 @@ class RecordOptions:
     """Case-mix-adjusted working alliance, overall and per (likely) format."""
     dropout: bool = True
     """Case-mix-adjusted retention (not dropping out)."""
-    hierarchical: bool = False
+    hierarchical: bool = True
     """Priors estimated as a two-level model: consistent between-therapist variance
     (:func:`_noise_share`) and domain (format) cells measured around the therapist's own
     record, not the population mean."""
