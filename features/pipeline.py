@@ -7,6 +7,7 @@ Feature names and meanings are in :data:`FEATURES`.
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from features.dataset import Dataset
 from features.encoding import CONCERN_DOMAIN_CODE, MAX_CONCERNS, IntakeBatch, Pairs, TherapistPool
 from features.outcomes import good_outcome, has_outcome
 from features.text import TextEmbedder
-from features.track_record import TrackRecord
+from features.track_record import OutcomeTable, RecordOptions, TrackRecord
 from features.vocab import CONCERN_DOMAIN, Concern, Domain, Format
 
 F32 = npt.NDArray[np.float32]
@@ -32,6 +33,11 @@ _PHONE_CHAT = np.uint64(
 )
 _IN_PERSON = np.uint64(1 << list(Format).index(Format.IN_PERSON))
 _ENGLISH = "en"
+_FORMAT_CODE = {f: list(Format).index(f) for f in Format}
+LIKELY_FORMAT_ORDER = (Format.VIDEO, Format.IN_PERSON, Format.PHONE, Format.CHAT)
+"""Which shared format a course most likely used, most likely first (video is the most chosen
+format where offered; on a low-bandwidth connection it moves last)."""
+_LOW_BANDWIDTH_ORDER = (Format.IN_PERSON, Format.PHONE, Format.CHAT, Format.VIDEO)
 _DOMAIN_OF_CONCERN = {c.value: list(Domain).index(CONCERN_DOMAIN[c]) for c in Concern}
 
 
@@ -58,6 +64,25 @@ class PairContext:
             self.cache["hits"] = ((hit & present).astype(np.float32), weights)
         hits, weights = self.cache["hits"]
         return hits, weights
+
+
+def likely_format(batch: IntakeBatch, pool: TherapistPool, pairs: Pairs) -> npt.NDArray[np.int64]:
+    """The format code each pair's sessions most likely use: the first of
+    :data:`LIKELY_FORMAT_ORDER` (video last for low-bandwidth clients) that both accept, else
+    the first the therapist offers. History does not record the format used (SPEC §2), so
+    per-format records are attributed by this rule."""
+    i, j = pairs.intake_idx, pairs.therapist_idx
+    shared = batch.formats[i] & pool.formats[j]
+    usable = np.where(shared != 0, shared, pool.formats[j])
+    low = batch.low_bandwidth[i]
+    out = np.full(len(pairs), -1, dtype=np.int64)
+    for normal, slow in zip(
+        reversed(LIKELY_FORMAT_ORDER), reversed(_LOW_BANDWIDTH_ORDER), strict=True
+    ):
+        code = np.where(low, _FORMAT_CODE[slow], _FORMAT_CODE[normal])
+        has = ((usable >> code.astype(np.uint64)) & np.uint64(1)) == 1
+        out = np.where(has, code, out)
+    return out
 
 
 def _share(have: npt.NDArray[np.uint64], want: npt.NDArray[np.uint64]) -> F32:
@@ -230,6 +255,35 @@ def _tr_adjusted_concerns(c: PairContext) -> F32:
     return ((effects * w).sum(1) / np.maximum(w.sum(1), 1e-9)).astype(np.float32)
 
 
+def _tr_alliance(c: PairContext) -> F32:
+    return np.asarray(c.tables["tr"]["alliance"][c.j], dtype=np.float32)
+
+
+def _tr_alliance_n(c: PairContext) -> F32:
+    return np.log1p(c.tables["tr"]["alliance_n"][c.j]).astype(np.float32)
+
+
+def _pair_format(c: PairContext) -> npt.NDArray[np.int64]:
+    if "format" not in c.cache:
+        c.cache["format"] = np.maximum(likely_format(c.batch, c.pool, Pairs(c.i, c.j)), 0)
+    fmt: npt.NDArray[np.int64] = c.cache["format"]
+    return fmt
+
+
+def _tr_alliance_format(c: PairContext) -> F32:
+    table = c.tables["tr"]["alliance_format"]
+    return np.asarray(table[c.j, _pair_format(c)], dtype=np.float32)
+
+
+def _tr_alliance_format_n(c: PairContext) -> F32:
+    table = c.tables["tr"]["alliance_format_n"]
+    return np.log1p(table[c.j, _pair_format(c)]).astype(np.float32)
+
+
+def _tr_retention(c: PairContext) -> F32:
+    return np.asarray(c.tables["tr"]["retention"][c.j], dtype=np.float32)
+
+
 def _text_similarity(c: PairContext) -> F32:
     a, b = c.intake_text[c.i], c.tables["bio_text"][c.j]
     sim = np.einsum("ij,ij->i", a, b)
@@ -343,6 +397,30 @@ FEATURES: tuple[Feature, ...] = (
         monotone=1,
     ),
     Feature(
+        "tr_alliance",
+        "case-mix-adjusted alliance effect: shrunk mean of (WAI-SR − expected from profile)",
+        _tr_alliance,
+        monotone=1,
+    ),
+    Feature("tr_alliance_n", "ln(1 + alliance ratings observed)", _tr_alliance_n),
+    Feature(
+        "tr_alliance_format",
+        "adjusted alliance effect in the pair's likely format, shrunk toward tr_alliance",
+        _tr_alliance_format,
+        monotone=1,
+    ),
+    Feature(
+        "tr_alliance_format_n",
+        "ln(1 + alliance ratings in that format)",
+        _tr_alliance_format_n,
+    ),
+    Feature(
+        "tr_retention",
+        "case-mix-adjusted retention effect: shrunk mean of (retained − expected from profile)",
+        _tr_retention,
+        monotone=1,
+    ),
+    Feature(
         "text_similarity", "cosine(LSA(free_text), LSA(bio)); NaN if either empty", _text_similarity
     ),
 )
@@ -355,6 +433,8 @@ TRACK_RECORD_COLUMNS = np.array([k for k, f in enumerate(FEATURES) if f.name.sta
 MONOTONE: dict[str, int] = {f.name: f.monotone for f in FEATURES if f.monotone}
 _TEXT_COLUMN = FEATURE_NAMES.index("text_similarity")
 _CACHES = ("_bound", "_texts")
+_CASEMIX = ("casemix", "casemix_alliance", "casemix_retained")
+"""The case-mix models: good outcome, alliance rating, retention."""
 
 
 def outcome_rows(
@@ -370,6 +450,20 @@ def outcome_rows(
     return rows["therapist_id"].to_numpy(dtype=object), domains, good_outcome(rows)
 
 
+def _numbers(frame: Any, column: str) -> F32:
+    return np.asarray(
+        frame[column].astype("Float64").to_numpy(dtype=np.float32, na_value=np.nan),
+        dtype=np.float32,
+    )
+
+
+def alliance_and_retention(started: Any) -> tuple[F32, F32]:
+    """Alliance ratings (NaN where none) and retention (1 stayed, 0 dropped out, NaN unknown) of
+    outcome rows."""
+    dropped = _numbers(started, "dropped_out")
+    return _numbers(started, "alliance"), (1.0 - dropped).astype(np.float32)
+
+
 class FeaturePipeline:
     """Fit on history, transform candidate pairs into the matrix of :data:`FEATURES`.
 
@@ -378,9 +472,12 @@ class FeaturePipeline:
     (training uses out-of-fold track records so no row's own outcome leaks into its features).
     """
 
-    def __init__(self, text_dims: int = 32, seed: int = 0) -> None:
+    def __init__(
+        self, text_dims: int = 32, seed: int = 0, records: RecordOptions | None = None
+    ) -> None:
         self.text_dims = text_dims
         self.seed = seed
+        self.records = records or RecordOptions()
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the derived caches (Dask ships pipelines)."""
@@ -415,8 +512,13 @@ class FeaturePipeline:
         self.track_record_ = TrackRecord().fit(ids, domains, good)
         profile = self.profile_matrix(dataset, pool, batch)
         self.casemix_ = CaseMix().fit(profile, good)
-        expected = self.casemix_.predict(profile).astype(np.float32)
-        self.track_record_ = TrackRecord().fit(ids, domains, good, expected)
+        alliance, retained = alliance_and_retention(
+            dataset.interactions[has_outcome(dataset.interactions)]
+        )
+        rated, known = ~np.isnan(alliance), ~np.isnan(retained)
+        self.casemix_alliance_ = CaseMix(continuous=True).fit(profile[rated], alliance[rated])
+        self.casemix_retained_ = CaseMix().fit(profile[known], retained[known] > 0.5)
+        self.track_record_ = self.fit_track_record(dataset, pool, batch)
         return self
 
     def profile_matrix(
@@ -432,11 +534,38 @@ class FeaturePipeline:
 
     def outcome_table(
         self, dataset: Dataset, pool: TherapistPool, batch: IntakeBatch | None = None
-    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64], npt.NDArray[np.bool_], F32]:
-        """Outcome rows of ``dataset``: therapist, primary domain, good, expected from case mix."""
-        ids, domains, good = outcome_rows(dataset)
-        expected = self.expected(self.profile_matrix(dataset, pool, batch))
-        return ids, domains, good, expected
+    ) -> OutcomeTable:
+        """Outcome rows of ``dataset`` (``outcome_rows`` order) with their case-mix expectations."""
+        inter = dataset.interactions[has_outcome(dataset.interactions)]
+        if batch is None:
+            intakes = dataset.intakes[dataset.intakes["intake_id"].isin(set(inter["intake_id"]))]
+            batch = pool.encode_intakes(intakes)
+        pairs = Pairs.of_interactions(inter, batch, pool)
+        profile = self.transform(batch, pool, pairs, columns=PROFILE_COLUMNS)
+        return self.outcomes_of(inter, batch, pool, pairs, profile)
+
+    def outcomes_of(
+        self,
+        started: Any,
+        batch: IntakeBatch,
+        pool: TherapistPool,
+        pairs: Pairs,
+        profile: F32,
+    ) -> OutcomeTable:
+        """The outcome table of logged rows with a known outcome (``started``, as ``pairs`` into
+        ``batch`` × ``pool``, with their ``PROFILE_COLUMNS`` matrix ``profile``)."""
+        alliance, retained = alliance_and_retention(started)
+        return OutcomeTable(
+            started["therapist_id"].to_numpy(dtype=object),
+            batch.primary_domain[pairs.intake_idx],
+            good_outcome(started),
+            self.expected(profile),
+            formats=likely_format(batch, pool, pairs),
+            alliance=alliance,
+            alliance_expected=self.casemix_alliance_.predict(profile).astype(np.float32),
+            retained=retained,
+            retained_expected=self.casemix_retained_.predict(profile).astype(np.float32),
+        )
 
     def expected(self, profile: F32) -> F32:
         """The outcome the case-mix model expects from profile columns (``PROFILE_COLUMNS``)."""
@@ -448,9 +577,10 @@ class FeaturePipeline:
         pool: TherapistPool | None = None,
         batch: IntakeBatch | None = None,
     ) -> TrackRecord:
-        """A track record fitted on ``dataset``'s outcomes only, adjusted for case mix."""
+        """A track record fitted on ``dataset``'s outcomes only, adjusted for case mix, with the
+        records of :attr:`records`."""
         pool = pool or TherapistPool.from_frame(dataset.therapists)
-        return TrackRecord().fit(*self.outcome_table(dataset, pool, batch))
+        return self.outcome_table(dataset, pool, batch).fit_track_record(self.records)
 
     def bind_pool(self, pool: TherapistPool, *, bio_text: F32 | None = None) -> None:
         """Build the per-pool tables now (serving does it with the engine, not on the first
@@ -531,18 +661,20 @@ class FeaturePipeline:
         """JSON-able parameters and named arrays of the fitted pipeline (no pickle)."""
         text_params, text_arrays = self.text_.state()
         tr_params, tr_arrays = self.track_record_.state()
-        cm_params, cm_arrays = self.casemix_.state()
-        params = {
+        params: dict[str, Any] = {
             "text_dims": self.text_dims,
             "seed": self.seed,
+            "records": dataclasses.asdict(self.records),
             "features": list(FEATURE_NAMES),
             "text": text_params,
             "track_record": tr_params,
-            "casemix": cm_params,
         }
         arrays = {f"text.{k}": v for k, v in text_arrays.items()}
         arrays |= {f"track_record.{k}": v for k, v in tr_arrays.items()}
-        arrays |= {f"casemix.{k}": v for k, v in cm_arrays.items()}
+        for name in _CASEMIX:
+            cm_params, cm_arrays = getattr(self, f"{name}_").state()
+            params[name] = cm_params
+            arrays |= {f"{name}.{k}": v for k, v in cm_arrays.items()}
         return params, arrays
 
     @classmethod
@@ -550,7 +682,11 @@ class FeaturePipeline:
         cls, params: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]
     ) -> FeaturePipeline:
         """Rebuild a fitted pipeline from :meth:`state`."""
-        pipe = cls(text_dims=int(params["text_dims"]), seed=int(params["seed"]))
+        pipe = cls(
+            text_dims=int(params["text_dims"]),
+            seed=int(params["seed"]),
+            records=RecordOptions(**params.get("records", {})),
+        )
         pipe.text_ = TextEmbedder.from_state(
             params["text"], {k[5:]: v for k, v in arrays.items() if k.startswith("text.")}
         )
@@ -558,9 +694,10 @@ class FeaturePipeline:
             params["track_record"],
             {k[13:]: v for k, v in arrays.items() if k.startswith("track_record.")},
         )
-        pipe.casemix_ = CaseMix.from_state(
-            params["casemix"], {k[8:]: v for k, v in arrays.items() if k.startswith("casemix.")}
-        )
+        for name in _CASEMIX:
+            prefix = f"{name}."
+            part = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            setattr(pipe, f"{name}_", CaseMix.from_state(params[name], part))
         return pipe
 
 
@@ -574,4 +711,6 @@ __all__ = [
     "Feature",
     "FeaturePipeline",
     "PairContext",
+    "alliance_and_retention",
+    "likely_format",
 ]

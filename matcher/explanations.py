@@ -1,7 +1,8 @@
 """Plain-language reasons for a match, ordered by each feature's contribution to the score.
 
 Contributions are LightGBM SHAP values (``pred_contrib``) of the outcome model. A feature yields a
-reason only when it pushes the score up and its value says something true about the pair.
+reason only when it pushes the score up and its value says something true about the pair; a
+reason that speaks for a track record (:data:`COUNTED`) also needs enough observations behind it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from features.encoding import IntakeBatch, TherapistPool
-from features.pipeline import FEATURE_NAMES
+from features.encoding import IntakeBatch, Pairs, TherapistPool
+from features.pipeline import FEATURE_NAMES, likely_format
 from features.vocab import Approach, Concern, Cultural, Domain, Format, Gender
 
 LANGUAGE_NAMES = {
@@ -133,6 +134,24 @@ def _track_record(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) ->
     return f"Strong track record with {name} concerns"
 
 
+_FORMAT_PHRASE = {
+    Format.VIDEO: "on video",
+    Format.PHONE: "by phone",
+    Format.CHAT: "in chat",
+    Format.IN_PERSON: "in person",
+}
+MIN_ALLIANCE_RATINGS = 10
+"""A per-format alliance reason needs at least this many ratings in that format."""
+
+
+def _alliance(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+    if not v > 0:
+        return None
+    fmt = likely_format(b, p, Pairs(np.array([i]), np.array([j])))[0]
+    where = _FORMAT_PHRASE[_FORMATS[fmt]] if fmt >= 0 else ""
+    return f"Clients rate their connection with this therapist highly {where}".rstrip()
+
+
 def _text(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
     return "Their profile speaks to what you described" if v > 0.2 else None
 
@@ -168,12 +187,29 @@ REASONS: dict[str, Reason] = {
     "tr_concerns": _track_record,
     "tr_domain_lift": _track_record,
     "tr_overall": _track_record,
+    "tr_alliance_format": _alliance,
     "text_similarity": _text,
     "load": _room,
     "open_slots": _room,
     "crisis_trained": _crisis,
     "fee_ratio": _fee,
 }
+
+
+COUNTED: dict[str, tuple[str, float]] = {
+    "tr_alliance_format": ("tr_alliance_format_n", MIN_ALLIANCE_RATINGS),
+}
+"""Reasons that speak for a count: feature → (its ln(1 + n) count feature, the least n)."""
+_GATE = {
+    FEATURE_NAMES.index(name): (FEATURE_NAMES.index(count), float(np.log1p(least)))
+    for name, (count, least) in COUNTED.items()
+}
+
+
+def _small(k: int, row: Sequence[float] | npt.NDArray[np.float32]) -> bool:
+    """Whether feature ``k``'s reason rests on too few observations (see :data:`COUNTED`)."""
+    gate = _GATE.get(k)
+    return gate is not None and not float(row[gate[0]]) >= gate[1] - 1e-6
 
 
 def reasons(
@@ -192,6 +228,8 @@ def reasons(
         if contrib[k] <= 0 or len(out) >= limit:
             break
         maker = REASONS.get(FEATURE_NAMES[k])
+        if _small(int(k), x):
+            continue
         text = maker(batch, pool, i, j, float(x[k])) if maker else None
         if text and text not in out:
             out.append(text)
@@ -230,7 +268,9 @@ def reasons_batch(
             if len(found) >= limit:
                 break
             maker = _MAKERS[k]
-            text = maker(batch, pool, i, j, values[row][k]) if maker else None
+            if maker is None or _small(k, values[row]):
+                continue
+            text = maker(batch, pool, i, j, values[row][k])
             if text and text not in found:
                 found.append(text)
         if not found:
@@ -240,4 +280,11 @@ def reasons_batch(
     return out
 
 
-__all__ = ["LANGUAGE_NAMES", "REASONS", "reasons", "reasons_batch"]
+__all__ = [
+    "COUNTED",
+    "LANGUAGE_NAMES",
+    "MIN_ALLIANCE_RATINGS",
+    "REASONS",
+    "reasons",
+    "reasons_batch",
+]

@@ -43,6 +43,7 @@ class Coefficients:
     dropout_intercept: float
     general_sd: float
     domain_sd: float
+    format_sd: float
     poor_effect: float
     severity_skill_gain: float
     specialty: float
@@ -71,6 +72,7 @@ class Coefficients:
             dropout_intercept=0.0,
             general_sd=0.0,
             domain_sd=0.0,
+            format_sd=0.0,
             poor_effect=config.poor_effect,
             severity_skill_gain=config.severity_skill_gain,
             specialty=config.specialty_effect,
@@ -104,25 +106,28 @@ class Coefficients:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Coefficients:
-        """Inverse of :meth:`to_dict`."""
-        return cls(**{f.name: float(data[f.name]) for f in fields(cls)})
+        """Inverse of :meth:`to_dict` (worlds written before ``format_sd`` existed have none)."""
+        values = {"format_sd": 0.0} | dict(data)
+        return cls(**{f.name: float(values[f.name]) for f in fields(cls)})
 
 
 def therapist_sds(
     config: WorldConfig, client_variance: float, domain_spread: float
-) -> tuple[float, float]:
-    """SDs of the general and domain therapist effects giving ``config.therapist_share``.
+) -> tuple[float, float, float]:
+    """SDs of the general, domain and format therapist effects giving ``config.therapist_share``.
 
     With V_c the variance of the client-side improvement logit over realised caseloads, the
-    therapist variance is V_t = s/(1 − s)·(V_c + π²/3), split as σ_u² = (1 − q)·V_t and
-    σ_v²·spread = q·V_t, where q is ``domain_share`` and spread = E[(1 + g·sev)²·Σ_d π_d²] is how
-    much of a unit domain variance reaches a client whose concerns span several domains.
+    therapist variance is V_t = s/(1 − s)·(V_c + π²/3), split as σ_u² = (1 − q − f)·V_t,
+    σ_v²·spread = q·V_t and σ_w² = f·V_t, where q is ``domain_share``, f ``format_share`` (each
+    course uses one format, so a unit format variance reaches η whole) and
+    spread = E[(1 + g·sev)²·Σ_d π_d²] is how much of a unit domain variance reaches a client
+    whose concerns span several domains.
     """
     share = config.therapist_share
     total = share / (1 - share) * (client_variance + LOGISTIC_VARIANCE)
-    general = math.sqrt((1 - config.domain_share) * total)
+    general = math.sqrt((1 - config.domain_share - config.format_share) * total)
     domain = math.sqrt(config.domain_share * total / max(domain_spread, 1e-9))
-    return general, domain
+    return general, domain, math.sqrt(config.format_share * total)
 
 
 def solve_level(

@@ -66,6 +66,9 @@ class WorldConfig:
     """Domain skill counts (1 + gain × severity) times: matching matters more for severe clients."""
     retention_sd: float = 0.2
     """SD of therapists' own dropout tendency (logit), beyond their general effect."""
+    format_share: float = 0.10
+    """Of the therapist variance, the share that is therapist × format warmth ("digital
+    empathy", :mod:`synth.traits`): some connect better on video, by phone or in chat."""
 
     # preferences (Swift et al. 2018; Cabral & Smith 2011)
     preference_dropout_or: float = 1.8
@@ -102,6 +105,8 @@ class WorldConfig:
                 raise ConfigError(f"{name} must be in [0, 1)")
         if not 0 < self.therapist_share < 1 or not 0 <= self.domain_share <= 1:
             raise ConfigError("therapist_share must be in (0, 1), domain_share in [0, 1]")
+        if not 0 <= self.format_share <= 1 - self.domain_share:
+            raise ConfigError("format_share must be in [0, 1 − domain_share]")
         unknown = [r for r in self.region_list if region_country(r) is None]
         if unknown:
             raise ConfigError(f"unknown region(s): {', '.join(unknown)}")

@@ -2,7 +2,7 @@
 
 Two logits per pair (u, v, r hidden therapist traits; w, m, sev hidden client traits):
 
-  η (reliable improvement) = b_η + w_i + u_t + skill_it·(1 + g·sev_i)
+  η (reliable improvement) = b_η + w_i + u_t + skill_it·(1 + g·sev_i) + e_{t, format_it}
         + β_spec·concern_fit·breadth_t·(0.6 + 0.8·sev_i) + β_lang·shared_language
         + β_exp·min(years, 10)/10 + β_unstated·[unstated concern ∈ specialties]
         − β_pref·[stated]·(1 − accommodated) − β_eth·[wants same]·(1 − same ethnicity)
@@ -11,8 +11,10 @@ Two logits per pair (u, v, r hidden therapist traits; w, m, sev hidden client tr
         + γ_load·load_t² − γ_sip·[severe ∧ in person] − β_lang/2·shared_language + γ_sev·sev_i
 
 with skill_it = Σ_k ω_k·v_{t, domain(concern_k)}, ω_k ∝ 1/k over the client's concerns. The format
-used is the client's favourite among the formats both accept; it changes attrition, never η
-(Lin et al. 2022). Then
+used is the client's favourite among the formats both accept; on average it changes attrition,
+never η (Lin et al. 2022), but each therapist has a small zero-mean warmth e_tf per format
+(digital empathy, :class:`~synth.traits.TherapistTraits`), which reaches the alliance rating
+through the latent improvement. Then
 
   P(good outcome) = (1 − σ(δ))·(1 − early_end)·σ(η)
 
@@ -288,6 +290,7 @@ def therapist_logits(
     """The parts of η and δ from hidden therapist traits; ``therapists`` is aligned to pairs."""
     u = therapists.general
     eta = u + domain_skill(terms, therapists.skill) * (1 + c.severity_skill_gain * terms.severity)
+    eta = eta + np.take_along_axis(therapists.warmth, terms.format_used[:, None], axis=1)[:, 0]
     delta = -c.general_retention * u + therapists.retention
     return eta, delta
 

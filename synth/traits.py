@@ -1,7 +1,16 @@
 """Hidden traits of the synthetic world's therapists and clients (never in the public tables).
 
 Therapists: a general effect on improvement, a skill per problem domain (a few reliably poor in
-one domain they advertise), a retention tendency, and a profile appeal that sways choice only.
+one domain they advertise), a warmth per session format ("digital empathy"), a retention tendency,
+and a profile appeal that sways choice only.
+
+Digital empathy: the working alliance forms as well over video as in the room on average
+(Simpson & Reid 2014, review of alliance in videoconferencing psychotherapy; Norwood et al. 2018,
+meta-analysis: video outcomes non-inferior to in person, alliance ratings close to in-person
+ones), so formats have no mean effect on improvement here (Lin et al. 2022), but therapists
+differ in how well they convey empathy through a screen, a phone or text. The world gives each
+therapist a zero-mean warmth e_tf per format, a small share (``WorldConfig.format_share``, 10%)
+of the therapist variance (itself ~5%, Wampold & Brown 2005), so the SPEC §5 calibration holds.
 Clients: prognosis, engagement, true severity, an unstated concern and their taste in formats.
 """
 
@@ -47,6 +56,8 @@ class TherapistTraits:
     """r_t: added to the dropout logit."""
     appeal: F64
     """Profile appeal (photo, writing): sways choice, not outcome."""
+    warmth: F64
+    """``(n, formats)`` e_tf: digital empathy, added to η for courses in format f."""
 
     def __len__(self) -> int:
         return len(self.therapist_id)
@@ -62,13 +73,19 @@ class TherapistTraits:
             "poor_domain": poor,
         }
         columns |= {f"skill_{d}": self.skill[:, k] for k, d in enumerate(DOMAINS)}
+        columns |= {f"warmth_{f}": self.warmth[:, k] for k, f in enumerate(FORMATS)}
         return pd.DataFrame(columns)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> TherapistTraits:
-        """Inverse of :meth:`frame`."""
+        """Inverse of :meth:`frame` (worlds written before warmth existed have none: 0)."""
         index = {d: k for k, d in enumerate(DOMAINS)}
         poor = frame["poor_domain"].fillna("").map(lambda d: index.get(d, -1))
+        warmth = [f"warmth_{f}" for f in FORMATS]
+        if all(c in frame.columns for c in warmth):
+            warm = frame[warmth].to_numpy(dtype=np.float64)
+        else:
+            warm = np.zeros((len(frame), len(FORMATS)))
         return cls(
             therapist_id=frame["therapist_id"].to_numpy(dtype=object),
             general=frame["general"].to_numpy(dtype=np.float64),
@@ -76,6 +93,7 @@ class TherapistTraits:
             poor_domain=poor.to_numpy(dtype=np.int64),
             retention=frame["retention"].to_numpy(dtype=np.float64),
             appeal=frame["appeal"].to_numpy(dtype=np.float64),
+            warmth=warm,
         )
 
     def take(self, rows: I64) -> TherapistTraits:
@@ -97,6 +115,7 @@ class TherapistTraits:
             poor_domain=np.where(known, self.poor_domain[safe] if len(self) else -1, -1),
             retention=pick(self.retention, mean.retention),
             appeal=pick(self.appeal, mean.appeal),
+            warmth=pick(self.warmth, mean.warmth),
         )
 
     def averaged(self) -> TherapistTraits:
@@ -113,6 +132,7 @@ class TherapistTraits:
             skill=avg(self.skill),
             retention=avg(self.retention),
             appeal=avg(self.appeal),
+            warmth=avg(self.warmth),
             poor_domain=np.full(max(n, 1), -1, dtype=np.int64),
         )
 
@@ -204,11 +224,13 @@ class TherapistDraws:
     poor_domain: I64
     retention: F64
     appeal: F64
+    warmth: F64
 
 
 def draw_therapist_units(config: WorldConfig, rng: Rng, pool: TherapistPool) -> TherapistDraws:
-    """Standard-normal general and domain effects; a ``poor_share`` of therapists get one poor
-    domain, chosen among the domains of their own specialties."""
+    """Standard-normal general, domain and format effects; a ``poor_share`` of therapists get
+    one poor domain, chosen among the domains of their own specialties. The format draws come
+    last, so worlds keep every other draw they had before warmth existed."""
     n = len(pool)
     general = rng.normal(0, 1, n)
     skill = rng.normal(0, 1, (n, len(DOMAINS)))
@@ -219,7 +241,8 @@ def draw_therapist_units(config: WorldConfig, rng: Rng, pool: TherapistPool) -> 
     poor = np.where(rng.random(n) < config.poor_share, chosen, -1).astype(np.int64)
     retention = rng.normal(0, config.retention_sd, n)
     appeal = rng.normal(0, APPEAL_SD, n)
-    return TherapistDraws(general, skill, poor, retention, appeal)
+    warmth = rng.normal(0, 1, (n, len(FORMATS)))
+    return TherapistDraws(general, skill, poor, retention, appeal, warmth)
 
 
 def scale_therapists(
@@ -229,8 +252,10 @@ def scale_therapists(
     general_sd: float,
     domain_sd: float,
     poor_effect: float,
+    format_sd: float = 0.0,
 ) -> TherapistTraits:
-    """Final traits: u = general_sd·z, v_td = domain_sd·z_td + poor_effect·[d = poor domain]."""
+    """Final traits: u = general_sd·z, v_td = domain_sd·z_td + poor_effect·[d = poor domain],
+    e_tf = format_sd·z_tf."""
     skill = domain_sd * draws.skill
     poor = draws.poor_domain >= 0
     skill[np.flatnonzero(poor), draws.poor_domain[poor]] += poor_effect
@@ -241,6 +266,7 @@ def scale_therapists(
         poor_domain=draws.poor_domain,
         retention=draws.retention,
         appeal=draws.appeal,
+        warmth=format_sd * draws.warmth,
     )
 
 

@@ -99,11 +99,16 @@ def fit_coefficients(
     spread = (
         float(outcomes.domain_spread(terms, base.severity_skill_gain).mean()) if len(terms) else 1.0
     )
-    general_sd, domain_sd = therapist_sds(config, variance, spread)
+    general_sd, domain_sd, format_sd = therapist_sds(config, variance, spread)
     therapists = scale_therapists(
-        draws, ids, general_sd=general_sd, domain_sd=domain_sd, poor_effect=config.poor_effect
+        draws,
+        ids,
+        general_sd=general_sd,
+        domain_sd=domain_sd,
+        format_sd=format_sd,
+        poor_effect=config.poor_effect,
     )
-    base = base.with_(general_sd=general_sd, domain_sd=domain_sd)
+    base = base.with_(general_sd=general_sd, domain_sd=domain_sd, format_sd=format_sd)
     if len(terms) == 0:
         rates = {"improvement_intercept": config.improvement_rate}
         rates["dropout_intercept"] = config.dropout_rate

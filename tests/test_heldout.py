@@ -17,7 +17,6 @@ from features.dataset import Dataset
 from features.encoding import IntakeBatch, TherapistPool
 from features.outcomes import has_outcome
 from features.pipeline import FeaturePipeline
-from features.track_record import TrackRecord
 from matcher.engine import MatcherConfig
 from matcher.model import MatchModel
 from synth import SyntheticWorld, WorldConfig, generate_world
@@ -66,11 +65,11 @@ def test_out_of_fold_rows_equal_full_transforms_per_fold(fitted: Fitted) -> None
 
     inter = train.interactions
     fold = intake_folds(inter["intake_id"], 3, CONFIG.seed)
-    ids, domains, good, expected = pipe.outcome_table(train, pool)
+    table = pipe.outcome_table(train, pool)
     outcome_fold = fold[has_outcome(inter)]
     for f in range(3):
         other = outcome_fold != f
-        record = TrackRecord().fit(ids[other], domains[other], good[other], expected[other])
+        record = table.take(other).fit_track_record(pipe.records)
         rows = fold == f
         full = pipe.transform(fitted.batch, pool, fitted.rows.pairs.take(rows), track_record=record)
         np.testing.assert_array_equal(full, fitted.rows.x[rows])

@@ -12,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError, with_config
 
 from core.config import STRICT
 from core.errors import ConfigError
+from features.track_record import RecordOptions
 from matcher.fairness import FairnessConfig
 from training.labels import LabelConfig
 
@@ -49,6 +50,10 @@ class TrainConfig:
     engagement_weight: float = 0.25
     """α in score = benefit × engagement^α (0.25 measured best across seeded worlds)."""
     text_dims: int = 32
+    records: RecordOptions = field(default_factory=RecordOptions)
+    """Which therapist track records the features learn beyond the outcome records (alliance,
+    dropout, hierarchical domain priors); switched-off records stay at their zero-history
+    prior, so an ablation is one code path."""
     monotone: bool = True
     """Constrain the booster to be non-decreasing in fit and track-record features."""
     labels: LabelConfig = field(default_factory=LabelConfig)

@@ -27,7 +27,7 @@ from features.pipeline import FEATURE_NAMES, FeaturePipeline
 from matcher.model import MatchModel, Prefilter
 from training.config import TrainConfig
 from training.fit import Targets, booster_params, categorical_features
-from training.matrices import Folds, OutcomeTable, logged_rows
+from training.matrices import Folds, logged_rows
 from training.splits import subset
 
 F32 = npt.NDArray[np.float32]
@@ -74,8 +74,8 @@ def fit_boosters_dask(
 ) -> MatchModel:
     """Out-of-fold features per partition on the cluster, then ``lightgbm.dask`` fits."""
     inter = train.interactions
-    ids, domains, good, expected = pipeline.outcome_table(train, pool, batch)
-    folds = Folds.fit(inter, OutcomeTable(ids, domains, good, expected), config.folds, config.seed)
+    outcomes = pipeline.outcome_table(train, pool, batch)
+    folds = Folds.fit(inter, outcomes, config.folds, config.seed, pipeline.records)
     n_parts = partitions or max(2, len(client.scheduler_info()["workers"]) * 2)
     intake_ids = train.intakes["intake_id"].to_numpy()
     chunks = np.array_split(intake_ids, n_parts)

@@ -109,7 +109,7 @@ def fit_and_evaluate(
     pool = TherapistPool.from_frame(dataset.therapists)
     batch = pool.encode_intakes(dataset.intakes)
     clock.lap("encode")
-    pipeline = FeaturePipeline(text_dims=config.text_dims, seed=config.seed)
+    pipeline = FeaturePipeline(text_dims=config.text_dims, seed=config.seed, records=config.records)
     pipeline.fit(train, pool, batch)
     pipeline.intake_text(batch)
     clock.lap("pipeline")
@@ -190,7 +190,8 @@ def _serving_track_record(
     from the outcome tables the job already built."""
     if rows is None:
         return pipeline.fit_track_record(dataset, pool, batch)
-    return OutcomeTable.concat([rows.outcomes, heldout.logged.outcomes]).fit_track_record()
+    table = OutcomeTable.concat([rows.outcomes, heldout.logged.outcomes])
+    return table.fit_track_record(pipeline.records)
 
 
 class _Clock:

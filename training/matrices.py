@@ -15,43 +15,12 @@ import pandas as pd
 
 from features.dataset import Dataset
 from features.encoding import IntakeBatch, Pairs, TherapistPool
-from features.outcomes import good_outcome, has_outcome
+from features.outcomes import has_outcome
 from features.pipeline import PROFILE_COLUMNS, TRACK_RECORD_COLUMNS, FeaturePipeline
-from features.track_record import TrackRecord
+from features.track_record import OutcomeTable, RecordOptions, TrackRecord
 from training.splits import intake_folds
 
 F32 = npt.NDArray[np.float32]
-
-
-@dataclass(frozen=True)
-class OutcomeTable:
-    """Logged rows with a known outcome, as a track record is fitted on them."""
-
-    therapist_ids: npt.NDArray[np.object_]
-    domains: npt.NDArray[np.int64]
-    good: npt.NDArray[np.bool_]
-    expected: F32
-    """The outcome the case-mix model expects from the client's profile."""
-
-    def take(self, keep: npt.NDArray[np.bool_]) -> OutcomeTable:
-        """The rows selected by ``keep``."""
-        return OutcomeTable(
-            self.therapist_ids[keep], self.domains[keep], self.good[keep], self.expected[keep]
-        )
-
-    def fit_track_record(self) -> TrackRecord:
-        """A case-mix-adjusted track record fitted on these outcomes."""
-        return TrackRecord().fit(self.therapist_ids, self.domains, self.good, self.expected)
-
-    @staticmethod
-    def concat(tables: list[OutcomeTable]) -> OutcomeTable:
-        """The rows of several tables, in order."""
-        return OutcomeTable(
-            np.concatenate([t.therapist_ids for t in tables]),
-            np.concatenate([t.domains for t in tables]),
-            np.concatenate([t.good for t in tables]),
-            np.concatenate([t.expected for t in tables]),
-        )
 
 
 @dataclass(frozen=True)
@@ -84,12 +53,20 @@ class Folds:
 
     @classmethod
     def fit(
-        cls, interactions: pd.DataFrame, outcomes: OutcomeTable, folds: int, seed: int
+        cls,
+        interactions: pd.DataFrame,
+        outcomes: OutcomeTable,
+        folds: int,
+        seed: int,
+        options: RecordOptions | None = None,
     ) -> Folds:
-        """Folds of whole intakes (:func:`~training.splits.intake_folds`) and their records."""
+        """Folds of whole intakes (:func:`~training.splits.intake_folds`) and their records
+        (those ``options`` switch on)."""
         fold = intake_folds(interactions["intake_id"], folds, seed)
         outcome_fold = fold[has_outcome(interactions)]
-        records = tuple(outcomes.take(outcome_fold != f).fit_track_record() for f in range(folds))
+        records = tuple(
+            outcomes.take(outcome_fold != f).fit_track_record(options) for f in range(folds)
+        )
         return cls(fold, records)
 
     def rows(self, keep: npt.NDArray[np.bool_]) -> Folds:
@@ -124,14 +101,11 @@ def logged_rows(
     x = np.empty((len(pairs), len(pipeline.feature_names)), dtype=np.float32)
     x[:, PROFILE_COLUMNS] = pipeline.transform(batch, pool, pairs, columns=PROFILE_COLUMNS)
     # outcome_rows(dataset), read off the encodings: the primary domain is the batch's.
-    outcomes = OutcomeTable(
-        inter["therapist_id"].to_numpy(dtype=object)[started],
-        batch.primary_domain[pairs.intake_idx[started]],
-        good_outcome(inter)[started],
-        pipeline.expected(x[started][:, PROFILE_COLUMNS]),
+    outcomes = pipeline.outcomes_of(
+        inter[started], batch, pool, pairs.take(started), x[started][:, PROFILE_COLUMNS]
     )
     if isinstance(folds, int) and folds > 1:
-        folds = Folds.fit(inter, outcomes, folds, seed)
+        folds = Folds.fit(inter, outcomes, folds, seed, pipeline.records)
     if isinstance(folds, Folds):
         for f, record in enumerate(folds.records):
             rows = np.flatnonzero(folds.fold == f)
