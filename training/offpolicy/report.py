@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from training.offpolicy.choice_dr import ChoiceDoublyRobust
 from training.offpolicy.doubly_robust import dr_contributions
 from training.offpolicy.examination import fit_examination
 from training.offpolicy.feedback import LoggedFeedback
@@ -27,7 +28,7 @@ from training.offpolicy.targets import TargetLists, target_positions
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Obj = npt.NDArray[np.object_]
-ESTIMATORS = ("ips", "snips", "pbm_ips", "pbm_snips", "dr")
+ESTIMATORS = ("ips", "snips", "pbm_ips", "pbm_snips", "dr", "choice_dr")
 HEADLINE = "dr"
 """The estimator decisions use: lowest variance on the synthetic worlds (bench/ope.py)."""
 LOGGING = "logging"
@@ -119,6 +120,7 @@ def estimate_lists(
     outcome: OutcomeLookup | None,
     *,
     estimators: tuple[str, ...] = ESTIMATORS,
+    choice: ChoiceDoublyRobust | None = None,
 ) -> list[PolicyEstimate]:
     """Every estimator's value of one policy's lists."""
     pos = target_positions(feedback, lists)
@@ -134,6 +136,8 @@ def estimate_lists(
         found["pbm_snips"] = pbm_snips(feedback, pos, theta, slots)
     if "dr" in estimators and outcome is not None:
         found["dr"] = mean_estimate(dr_terms(feedback, lists, theta, outcome))
+    if "choice_dr" in estimators and choice is not None:
+        found["choice_dr"] = mean_estimate(choice.contributions(feedback, lists))
     return [PolicyEstimate.of(name, k, v) for k, v in found.items()]
 
 
