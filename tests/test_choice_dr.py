@@ -184,7 +184,7 @@ DELTA = np.array([0.0, -0.6, -1.0])
 def test_choice_model_recovers_the_utilities_and_position_effects() -> None:
     fb = _simulate(np.random.default_rng(3), 20000, U, G, DELTA)
     z = U[_item(fb.therapist_ids)][:, None]  # the true utilities as the one feature
-    model = ListChoiceModel().fit(fb.group, fb.position, z, fb.chosen)
+    model = ListChoiceModel(position="free").fit(fb.group, fb.position, z, fb.chosen)
     assert model.coef_[0] == pytest.approx(1.0, abs=0.06)
     assert model.position_effect_ == pytest.approx(DELTA, abs=0.08)
 
@@ -229,3 +229,14 @@ def test_additive_pbm_overstates_a_strong_list_where_choice_dr_does_not() -> Non
     se = choice.std(ddof=1) / np.sqrt(n)
     assert abs(choice.mean() - truth) < 3 * se
     assert pbm.mean() - truth > 5 * pbm.std(ddof=1) / np.sqrt(n)
+
+
+def test_log_position_effect_recovers_a_power_law_examination() -> None:
+    delta = -0.8 * np.log(np.arange(1, DEPTH + 1))
+    fb = _simulate(np.random.default_rng(4), 20000, U, G, delta)
+    z = U[_item(fb.therapist_ids)][:, None]
+    model = ListChoiceModel(position="log").fit(fb.group, fb.position, z, fb.chosen)
+    assert model.position_effect_ == pytest.approx(delta, abs=0.08)
+    # defined beyond the logged depth, decreasing with the same slope
+    beyond = model.position_effects(np.array([DEPTH + 2]))[0]
+    assert beyond == pytest.approx(-0.8 * np.log(DEPTH + 2), abs=0.15)

@@ -63,7 +63,8 @@ class ChoiceDoublyRobust:
     Σ_j P̂(t_j | L_i) c ĝ_j = Σ_j r_j on the logged rows.
     """
 
-    def __init__(self, *, alpha: float = 1e-4) -> None:
+    def __init__(self, *, position: str = "free", alpha: float = 1e-4) -> None:
+        self.position = position
         self.alpha = alpha
 
     def _z(self, group: I64, therapist_ids: Obj, inputs: Sequence[PairLookup]) -> F64:
@@ -80,7 +81,7 @@ class ChoiceDoublyRobust:
         self.inputs_ = list(inputs)
         self.outcome_ = outcome
         z = self._z(feedback.group, feedback.therapist_ids, self.inputs_)
-        self.model_ = ListChoiceModel(alpha=self.alpha).fit(
+        self.model_ = ListChoiceModel(position=self.position, alpha=self.alpha).fit(
             feedback.group, feedback.position, z, feedback.chosen
         )
         self.p_logged_ = self.model_.predict_proba(feedback.group, feedback.position, z, feedback.n)

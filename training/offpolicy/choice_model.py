@@ -1,8 +1,10 @@
 """A single-choice model of how clients book from a whole list (multinomial logit + no choice).
 
 Client i sees list L_i; therapist t at position k has utility u_t = z_t·β + δ_k (z_t: features
-of the pair, e.g. the outcome model's engagement and benefit log-odds; δ_k a free position
-effect); the client books at most one therapist,
+of the pair, e.g. the outcome model's engagement and benefit log-odds; δ_k the position effect,
+one free δ per position by default, or with ``position="log"`` δ_k = δ_1 − γ·log k (a
+power-law examination k^−γ on the odds, smooth and defined beyond the logged depth); the client
+books at most one therapist,
 
   P(book t | L) = exp(u_t) / (1 + Σ_{s ∈ L} exp(u_s)),   P(book nobody | L) = 1 / (1 + Σ exp(u_s)),
 
@@ -28,13 +30,25 @@ B = npt.NDArray[np.bool_]
 class ListChoiceModel:
     """Multinomial logit over a list with a no-choice option (module formula)."""
 
-    def __init__(self, *, alpha: float = 1e-4, max_iter: int = 500) -> None:
+    def __init__(self, *, position: str = "free", alpha: float = 1e-4, max_iter: int = 500) -> None:
+        self.position = position
         self.alpha = alpha
         self.max_iter = max_iter
 
-    def _utility(self, z: F64, position: I64, coef: F64, delta: F64) -> F64:
-        at = np.clip(position, 1, len(delta)) - 1
-        return np.asarray(z @ coef + delta[at], dtype=np.float64)
+    def _position_design(self, position: I64, depth: int) -> F64:
+        if self.position == "log":
+            k = np.maximum(position, 1).astype(np.float64)
+            return np.column_stack([np.ones(len(position)), -np.log(k)])
+        if self.position != "free":
+            raise ValueError(f"position must be 'log' or 'free', not {self.position!r}")
+        one_hot = np.zeros((len(position), depth))
+        one_hot[np.arange(len(position)), np.clip(position, 1, depth) - 1] = 1.0
+        return one_hot
+
+    def position_effects(self, position: I64) -> F64:
+        """δ_k of 1-based positions (a free fit holds its last δ beyond the logged depth)."""
+        design = self._position_design(np.asarray(position, dtype=np.int64), self.depth_)
+        return np.asarray(design @ self.position_coef_, dtype=np.float64)
 
     def fit(self, group: I64, position: I64, z: F64, chosen: B) -> ListChoiceModel:
         """Maximum likelihood on rows grouped by list ``group`` (0..n−1), 1-based ``position``,
@@ -42,14 +56,11 @@ class ListChoiceModel:
         z = np.asarray(z, dtype=np.float64).reshape(len(group), -1)
         n_feat, depth = z.shape[1], int(position.max(initial=1))
         n = int(group.max(initial=-1)) + 1
-        at = np.clip(position, 1, depth) - 1
         c = np.asarray(chosen, dtype=np.float64)
         booked = np.bincount(group, weights=c, minlength=n)
         if (booked > 1).any():
             raise ValueError("ListChoiceModel needs at most one booked row per list")
-        one_hot = np.zeros((len(group), depth))
-        one_hot[np.arange(len(group)), at] = 1.0
-        design = np.hstack([z, one_hot])
+        design = np.hstack([z, self._position_design(position, depth)])
 
         def loss(params: F64) -> tuple[float, F64]:
             u = design @ params
@@ -66,10 +77,12 @@ class ListChoiceModel:
                 -grad + 2 * penalty * params,
             )
 
-        start = np.zeros(n_feat + depth)
+        start = np.zeros(design.shape[1])
         result = minimize(loss, start, jac=True, method="BFGS", options={"maxiter": self.max_iter})
         self.coef_ = np.asarray(result.x[:n_feat], dtype=np.float64)
-        self.position_effect_ = np.asarray(result.x[n_feat:], dtype=np.float64)
+        self.position_coef_ = np.asarray(result.x[n_feat:], dtype=np.float64)
+        self.depth_ = depth
+        self.position_effect_ = self.position_effects(np.arange(1, depth + 1))
         self.log_likelihood_ = -float(result.fun)
         return self
 
@@ -78,7 +91,7 @@ class ListChoiceModel:
         if not hasattr(self, "coef_"):
             raise NotFittedError("ListChoiceModel is not fitted")
         z = np.asarray(z, dtype=np.float64).reshape(len(group), -1)
-        u = self._utility(z, position, self.coef_, self.position_effect_)
+        u = z @ self.coef_ + self.position_effects(position)
         shift = np.zeros(n)
         np.maximum.at(shift, group, u)
         e = np.exp(u - shift[group])
