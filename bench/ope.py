@@ -149,7 +149,7 @@ def power_table(rng: np.random.Generator, draws: int = 2000) -> pd.DataFrame:
         gaps = np.diff(np.sort(truth))
         row: dict[str, float] = {
             "world": world,
-            "n": len(terms),
+            "n": float(len(terms)),
             "true_span": float(truth.max() - truth.min()),
             "min_adjacent_gap": float(gaps.min()),
             "median_adjacent_gap": float(np.median(gaps)),
@@ -158,7 +158,7 @@ def power_table(rng: np.random.Generator, draws: int = 2000) -> pd.DataFrame:
         for m in MULTIPLIERS:
             row[f"rho@{m}n"] = expected_spearman(truth, terms, m, rng, draws)
         out.append(row)
-    table = pd.DataFrame(out).set_index("world")
+    table = pd.DataFrame(out).astype({"world": object}).set_index("world")
     table.loc["mean"] = table.mean()
     return table
 

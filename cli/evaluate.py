@@ -35,7 +35,9 @@ def evaluate(
     ] = False,
 ) -> None:
     """Estimate each policy's good-outcome rate per intake from logged lists alone (IPS, SNIPS,
-    PBM and doubly robust), beside the logging policy's observed rate and the rules baseline."""
+    PBM, PBM doubly robust and the choice-aware doubly robust ``choice_dr``, which models the
+    client's single choice over the whole list), beside the logging policy's observed rate and
+    the rules baseline."""
     import pandas as pd
 
     from core.settings import get_settings
