@@ -19,6 +19,7 @@ from training.offpolicy.ips import ips, item_position_weights, snips
 from training.offpolicy.pbm import pbm_ips, pbm_snips, pbm_weights
 from training.offpolicy.report import (
     ESTIMATORS,
+    EVALUATION_HEADLINE,
     HEADLINE,
     LOGGING,
     OBSERVED,
@@ -33,6 +34,7 @@ from training.offpolicy.targets import TargetLists, at_logged_rows, target_posit
 
 __all__ = [
     "ESTIMATORS",
+    "EVALUATION_HEADLINE",
     "GOOD_LABEL",
     "HEADLINE",
     "LOGGING",
