@@ -7,7 +7,10 @@ LambdaRank on logged labels, random, logging — by their TRUE value (the world'
 from each policy's top-k list, outcomes from the true model: :class:`synth.replay.ListReplay`)
 and by every off-policy estimator. Prints per world the truth and estimates, then per estimator:
 Spearman of the ordering (target ≥ 0.9), bias, RMSE, 95% interval coverage over worlds × policies
-(target ≥ 85%) and mean interval width.
+(target ≥ 85%) and mean interval width, for the 7 product policies and for a truth-graded panel
+(oracle, noisy oracles, random, anti-oracle, logging). Last, a power table: the Spearman an
+unbiased estimator with choice_dr's measured error covariance could expect on the product panel,
+on 1–32 × the logged intakes (how much data the ordering target needs, whatever the estimator).
 """
 
 from __future__ import annotations
@@ -86,10 +89,15 @@ def one_world(seed: int, args: argparse.Namespace) -> pd.DataFrame:
     }
     replay = ListReplay(world.truth, world.dataset)
     rows: list[dict[str, object]] = []
+    terms: dict[str, np.ndarray] = {LOGGING: fb.per_intake(fb.reward)}
+    truths: dict[str, float] = {}
     for name, lists in [*policies.items(), *graded.items()]:
         truth = replay.value(
             fb.intake_ids[lists.group], lists.therapist_ids, lists.position, over=fb.intake_ids
         )
+        truths[name] = truth
+        if name in policies:
+            terms[name] = ctx.choice.contributions(fb, lists)
         for e in ctx.estimate(name, lists):
             panel = "graded" if name in graded else "product"
             rows.append({"world": seed, "panel": panel, "policy": name, "truth": truth, **_row(e)})
@@ -97,6 +105,8 @@ def one_world(seed: int, args: argparse.Namespace) -> pd.DataFrame:
     truth = replay.value(
         inter["intake_id"], inter["therapist_id"], inter["position"], over=fb.intake_ids
     )
+    truths[LOGGING] = truth
+    POWER.append((np.array([truths[p] for p in terms]), np.column_stack(list(terms.values()))))
     observed = ctx.logging()
     for estimator in ESTIMATORS:
         rows.append(
@@ -110,6 +120,47 @@ def one_world(seed: int, args: argparse.Namespace) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+POWER: list[tuple[np.ndarray, np.ndarray]] = []
+"""Per world: the product policies' true values and their per-intake choice_dr terms."""
+MULTIPLIERS = (1, 2, 4, 8, 16, 32)
+
+
+def expected_spearman(
+    truth: np.ndarray, terms: np.ndarray, factor: float, rng: np.random.Generator, draws: int
+) -> float:
+    """E[Spearman(truth, truth + e)] for an UNBIASED estimator whose errors e ~ N(0, Σ/(n·factor))
+    have the covariance Σ of the observed per-intake terms (policies' estimates share the logs, so
+    their errors correlate): the best ordering any estimator with that precision can expect on
+    ``factor`` times as many logged intakes."""
+    n = len(terms)
+    cov = np.cov(terms, rowvar=False) / (n * factor)
+    errors = rng.multivariate_normal(np.zeros(len(truth)), cov, size=draws)
+    return float(np.mean([spearmanr(truth, truth + e).statistic for e in errors]))
+
+
+def power_table(rng: np.random.Generator, draws: int = 2000) -> pd.DataFrame:
+    """Per world and sample-size multiplier: the expected Spearman of an unbiased estimator with
+    choice_dr's measured covariance, beside the true spread and the estimates' standard error."""
+    out = []
+    for world, (truth, terms) in enumerate(POWER):
+        se = terms.std(axis=0, ddof=1) / np.sqrt(len(terms))
+        gaps = np.diff(np.sort(truth))
+        row: dict[str, float] = {
+            "world": world,
+            "n": float(len(terms)),
+            "true_span": float(truth.max() - truth.min()),
+            "min_adjacent_gap": float(gaps.min()),
+            "median_adjacent_gap": float(np.median(gaps)),
+            "median_se": float(np.median(se)),
+        }
+        for m in MULTIPLIERS:
+            row[f"rho@{m}n"] = expected_spearman(truth, terms, m, rng, draws)
+        out.append(row)
+    table = pd.DataFrame(out).astype({"world": object}).set_index("world")
+    table.loc["mean"] = table.mean()
+    return table
 
 
 def _row(e: object) -> dict[str, object]:
@@ -168,12 +219,8 @@ def main() -> None:
         parts.append(part)
         wide = part.pivot_table(index="policy", columns="estimator", values="value", sort=False)
         wide.insert(0, "truth", part.groupby("policy", sort=False)["truth"].first())
-        wide.insert(
-            1,
-            "se_dr",
-            part[part["estimator"] == "dr"].set_index("policy")["value"] * 0
-            + _se(part[part["estimator"] == "dr"]),
-        )
+        for col, estimator in enumerate(("dr", "choice_dr"), start=1):
+            wide.insert(col, f"se_{estimator}", _se(part[part["estimator"] == estimator]))
         print(f"\nworld seed {seed} ({time.perf_counter() - t0:.0f}s, n={int(part['n'].iloc[0])}):")
         print(wide.sort_values("truth", ascending=False).round(4).to_string())
     table = pd.concat(parts, ignore_index=True)
@@ -200,6 +247,11 @@ def main() -> None:
         f"\nproduct policies' true values span {float((gaps['max'] - gaps['min']).mean()):.4f} "
         f"per world on average; {seconds:.0f}s in all"
     )
+    print(
+        "\npower, 7 product policies: expected Spearman of an UNBIASED estimator with "
+        "choice_dr's measured error covariance, on m × the logged intakes (rho@mn):"
+    )
+    print(power_table(np.random.default_rng(args.first_seed)).round(4).to_string())
 
 
 if __name__ == "__main__":

@@ -35,13 +35,16 @@ def evaluate(
     ] = False,
 ) -> None:
     """Estimate each policy's good-outcome rate per intake from logged lists alone (IPS, SNIPS,
-    PBM and doubly robust), beside the logging policy's observed rate and the rules baseline."""
+    PBM, PBM doubly robust and the choice-aware doubly robust ``choice_dr``, which models the
+    client's single choice over the whole list), beside the logging policy's observed rate and
+    the rules baseline."""
     import pandas as pd
 
     from core.settings import get_settings
     from features.dataset import load_dataset
     from training.model_uris import load_model_uri
     from training.offpolicy.evaluate import evaluate_policies
+    from training.offpolicy.report import EVALUATION_HEADLINE, OBSERVED
 
     settings = get_settings()
     uris = list(model) if model else [settings.model_uri]
@@ -67,8 +70,17 @@ def evaluate(
         table.add_column(col, justify="left" if col in ("policy", "estimator") else "right")
     for e in report.estimates:
         table.add_row(
-            e.name, e.estimator, f"{e.value:.3f}", f"{e.ci_low:.3f} – {e.ci_high:.3f}", f"{e.n:,}"
+            e.name,
+            e.estimator,
+            f"{e.value:.3f}",
+            f"{e.ci_low:.3f} – {e.ci_high:.3f}",
+            f"{e.n:,}",
+            style="bold" if e.estimator in (EVALUATION_HEADLINE, OBSERVED) else None,
         )
     out.print(table)
+    out.print(
+        f"headline estimator: {EVALUATION_HEADLINE} (single-choice model over the list, "
+        "doubly robust); the others are shown for comparison"
+    )
     for caveat in report.caveats:
         out.print(f"[yellow]caveat:[/yellow] {caveat}")

@@ -71,15 +71,21 @@ def outcome_prediction(model: MatchModel, x: F32) -> F64:
     return np.asarray(model.benefit(x) * model.engagement_probability(x), dtype=np.float64)
 
 
+def logged_features(dataset: Dataset, model: MatchModel) -> F32:
+    """The model's feature matrix of every logged row (in the interactions table's order)."""
+    rows = logged_rows(model.pipeline, dataset, TherapistPool.from_frame(dataset.therapists))
+    return np.asarray(rows.x, dtype=np.float32)
+
+
 def logged_outcome(dataset: Dataset, model: MatchModel) -> F64:
     """q̂ of every logged row (in the interactions table's order)."""
-    rows = logged_rows(model.pipeline, dataset, TherapistPool.from_frame(dataset.therapists))
-    return outcome_prediction(model, rows.x)
+    return outcome_prediction(model, logged_features(dataset, model))
 
 
 __all__ = [
     "CandidateSet",
     "candidate_set",
+    "logged_features",
     "logged_intakes",
     "logged_outcome",
     "outcome_prediction",

@@ -19,9 +19,9 @@ from training.labels import LabelConfig
 from training.offpolicy.candidates import (
     CandidateSet,
     candidate_set,
-    logged_outcome,
-    outcome_prediction,
+    logged_features,
 )
+from training.offpolicy.choice_dr import ChoiceDoublyRobust
 from training.offpolicy.doubly_robust import calibrate_outcome
 from training.offpolicy.feedback import LoggedFeedback
 from training.offpolicy.propensity_model import estimate_propensities
@@ -61,19 +61,28 @@ class OffPolicyContext:
         self.feedback = feedback
         self.theta, caveat = examination(feedback)
         self.caveats.append(caveat)
-        raw = OutcomeLookup(
-            np.r_[self.candidates.group, feedback.group],
-            np.r_[self.candidates.therapist_ids, feedback.therapist_ids],
-            np.r_[
-                outcome_prediction(outcome_model, self.candidates.x),
-                logged_outcome(dataset, outcome_model),
-            ],
-        )
+        group = np.r_[self.candidates.group, feedback.group]
+        ids = np.r_[self.candidates.therapist_ids, feedback.therapist_ids]
+        x_logged = logged_features(dataset, outcome_model)
+        b = np.r_[outcome_model.benefit(self.candidates.x), outcome_model.benefit(x_logged)]
+        e = np.r_[
+            outcome_model.engagement_probability(self.candidates.x),
+            outcome_model.engagement_probability(x_logged),
+        ]
+        benefit, engagement = OutcomeLookup(group, ids, b), OutcomeLookup(group, ids, e)
+        raw = OutcomeLookup(group, ids, b * e)
         q_logged = raw(feedback.group, feedback.therapist_ids)
         self.outcome = raw.scaled(calibrate_outcome(feedback, self.theta, q_logged))
+        self.choice = ChoiceDoublyRobust().fit(feedback, [engagement, benefit], benefit)
+        name = outcome_name or outcome_model.version or "the outcome model"
         self.caveats.append(
-            f"dr uses {outcome_name or outcome_model.version or 'the outcome model'} as q̂ "
-            "(benefit × engagement, scaled to the logged good-outcome rate)"
+            f"dr uses {name} as q̂ (benefit × engagement, scaled to the logged good-outcome rate)"
+        )
+        self.caveats.append(
+            f"choice_dr assumes each client books at most one therapist by a multinomial logit "
+            f"over the list (utility from {name}'s engagement and benefit log-odds plus a "
+            "position effect, fitted on the logged choices; no-choice option), and weighs "
+            "each outcome by P(book | target list) ÷ (P(shown) · P(book | logged list))"
         )
 
     def lists_of(self, model: MatchModel, top_k: int) -> TargetLists:
@@ -87,7 +96,9 @@ class OffPolicyContext:
 
     def estimate(self, name: str, lists: TargetLists) -> list[PolicyEstimate]:
         """Every estimator's value of ``lists``."""
-        return estimate_lists(name, self.feedback, lists, self.theta, self.outcome)
+        return estimate_lists(
+            name, self.feedback, lists, self.theta, self.outcome, choice=self.choice
+        )
 
     def logging(self) -> PolicyEstimate:
         """The logging policy's observed rate."""

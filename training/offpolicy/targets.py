@@ -56,12 +56,19 @@ class TargetLists:
         return cls.top_k(g, ids, -rank[keep], k)
 
 
-def target_positions(feedback: LoggedFeedback, lists: TargetLists) -> I64:
-    """π's position of each logged row's therapist for its intake (0 where π does not list it)."""
+def at_logged_rows(feedback: LoggedFeedback, lists: TargetLists, values: npt.ArrayLike) -> F64:
+    """``values`` (one per row of ``lists``) at each logged row's (intake, therapist); 0 where
+    π does not list that therapist for that intake."""
     keys = pd.MultiIndex.from_arrays([lists.group, lists.therapist_ids.astype(str)])
     wanted = pd.MultiIndex.from_arrays([feedback.group, feedback.therapist_ids.astype(str)])
     at = keys.get_indexer(wanted)
-    return np.where(at >= 0, lists.position[np.maximum(at, 0)], 0).astype(np.int64)
+    v = np.asarray(values, dtype=np.float64)
+    return np.where(at >= 0, v[np.maximum(at, 0)] if len(v) else 0.0, 0.0)
 
 
-__all__ = ["TargetLists", "target_positions"]
+def target_positions(feedback: LoggedFeedback, lists: TargetLists) -> I64:
+    """π's position of each logged row's therapist for its intake (0 where π does not list it)."""
+    return at_logged_rows(feedback, lists, lists.position).astype(np.int64)
+
+
+__all__ = ["TargetLists", "at_logged_rows", "target_positions"]
