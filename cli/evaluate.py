@@ -44,7 +44,7 @@ def evaluate(
     from features.dataset import load_dataset
     from training.model_uris import load_model_uri
     from training.offpolicy.evaluate import evaluate_policies
-    from training.offpolicy.report import EVALUATION_HEADLINE, OBSERVED
+    from training.offpolicy.report import HEADLINE, OBSERVED
 
     settings = get_settings()
     uris = list(model) if model else [settings.model_uri]
@@ -75,11 +75,11 @@ def evaluate(
             f"{e.value:.3f}",
             f"{e.ci_low:.3f} – {e.ci_high:.3f}",
             f"{e.n:,}",
-            style="bold" if e.estimator in (EVALUATION_HEADLINE, OBSERVED) else None,
+            style="bold" if e.estimator in (HEADLINE, OBSERVED) else None,
         )
     out.print(table)
     out.print(
-        f"headline estimator: {EVALUATION_HEADLINE} (single-choice model over the list, "
+        f"headline estimator: {HEADLINE} (single-choice model over the list, "
         "doubly robust); the others are shown for comparison"
     )
     for caveat in report.caveats:

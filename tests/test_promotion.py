@@ -59,14 +59,14 @@ def test_without_truth_the_gate_uses_the_off_policy_difference(
     run_training(a, FAST, settings)
     result = run_training(blind, FAST, settings)
     evidence = result.evidence
-    assert evidence is not None and evidence.basis == "off-policy dr"
+    assert evidence is not None and evidence.basis == "off-policy choice_dr"
     assert evidence.ci_low is not None and evidence.ci_high is not None
     assert evidence.difference is not None
     assert evidence.ci_low <= evidence.difference <= evidence.ci_high
     rule_holds = evidence.difference > 0 and evidence.ci_low > -0.01
     assert result.decision is not None and result.decision.promoted == rule_holds
     run = mlflow.get_run(str(result.run_id))
-    assert run.data.tags["gate_basis"] == "off-policy dr"
+    assert run.data.tags["gate_basis"] == "off-policy choice_dr"
     assert "gate_difference" in run.data.metrics
     local = mlflow.artifacts.download_artifacts(
         run_id=str(result.run_id), artifact_path="gate.json"

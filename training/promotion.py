@@ -6,7 +6,7 @@ logged on its own run (which came from other data).
 Rule with a world truth: promote iff uplift_at_5(candidate) > uplift_at_5(champion), both
 computed on the held-out intakes with the truth.
 
-Rule without one: Δ = DR(candidate) − DR(champion), the doubly robust off-policy estimate of the
+Rule without one: Δ = CDR(candidate) − CDR(champion), the choice-aware doubly robust estimate of the
 difference in good-outcome rate per intake on the held-out logged lists, with a paired 95%
 interval over intakes. Promote iff Δ > 0 and the interval's lower bound > −margin (non-inferior
 by ``margin``, absolute rate): a candidate that is estimated better and, with 95% confidence, is
@@ -33,7 +33,7 @@ from training.heldout import score_holdout
 from training.model_uris import load_model_uri
 from training.offpolicy.evaluate import OffPolicyContext
 from training.offpolicy.intervals import Estimate, mean_estimate
-from training.offpolicy.report import HEADLINE, dr_terms
+from training.offpolicy.report import HEADLINE
 from training.registry import CHAMPION, PromotionDecision
 from training.scorecard import Truth, scorecard
 from training.splits import subset, time_split
@@ -137,7 +137,7 @@ def gather_evidence(
     champion = past_only(champion, train) if champion is not None else None
     ctx = OffPolicyContext(valid, fair, labels=config.labels, outcome_name="candidate")
     k = 5
-    cand_terms = dr_terms(ctx.feedback, ctx.lists_of(fair, k), ctx.theta, ctx.outcome)
+    cand_terms = ctx.choice.contributions(ctx.feedback, ctx.lists_of(fair, k))
     outcome = _estimate_dict(mean_estimate(cand_terms))
     if truth is not None:
         rule = f"promote iff {UPLIFT}(candidate) > {UPLIFT}(champion) on the same held-out intakes"
@@ -185,7 +185,7 @@ def gather_evidence(
             outcome=outcome,
             champion_version=champion_version,
         )
-    champ_terms = dr_terms(ctx.feedback, ctx.lists_of(champion, k), ctx.theta, ctx.outcome)
+    champ_terms = ctx.choice.contributions(ctx.feedback, ctx.lists_of(champion, k))
     diff = mean_estimate(cand_terms - champ_terms)
     champ_value = float(champ_terms.mean())
     promote = diff.value > 0 and diff.ci_low > -margin

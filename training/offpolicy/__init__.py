@@ -19,7 +19,6 @@ from training.offpolicy.ips import ips, item_position_weights, snips
 from training.offpolicy.pbm import pbm_ips, pbm_snips, pbm_weights
 from training.offpolicy.report import (
     ESTIMATORS,
-    EVALUATION_HEADLINE,
     HEADLINE,
     LOGGING,
     OBSERVED,
@@ -34,7 +33,6 @@ from training.offpolicy.targets import TargetLists, at_logged_rows, target_posit
 
 __all__ = [
     "ESTIMATORS",
-    "EVALUATION_HEADLINE",
     "GOOD_LABEL",
     "HEADLINE",
     "LOGGING",
