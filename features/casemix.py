@@ -10,6 +10,7 @@ is plain arrays, so it saves without pickle.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,9 @@ class CaseMix:
         y = np.asarray(success, dtype=np.float64 if self.continuous else int)
         # Column-major, so the column statistics do not depend on the caller's memory layout.
         x = np.asfortranarray(x)
-        with np.errstate(all="ignore"):
+        # A column with no known value has mean/std NaN (filled below), not a warning.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(x, axis=0) if len(x) else np.zeros(x.shape[1])
             scale = np.nanstd(x, axis=0) if len(x) else np.ones(x.shape[1])
         self.mean_ = np.nan_to_num(mean).astype(np.float64)
