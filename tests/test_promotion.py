@@ -37,13 +37,19 @@ def test_champion_from_another_world_is_rescored_not_compared_by_its_old_number(
 ) -> None:
     a, b, _ = worlds
     first = run_training(a, FAST, settings)
+    # Before any champion the service serves the rules: the first model must beat them.
+    opening = first.evidence
+    assert opening is not None and opening.champion_version == "rules"
+    assert opening.champion is not None and 0 < opening.champion < 1
+    assert first.decision is not None and "rules baseline" in first.decision.reason
+    assert first.decision.promoted == (opening.candidate > opening.champion)
     old_number = first.metrics["uplift_at_5"]
     second = run_training(b, FAST, settings)
     evidence = second.evidence
     assert evidence is not None and evidence.champion is not None
     champion = load_model_uri(settings, f"models:/{first.version}")
     train, valid = held_out(load_dataset(b), FAST)
-    rescored = _uplift(past_only(champion, train), valid, WorldTruth.load(b), FAST)
+    rescored, _ = _uplift(past_only(champion, train), valid, WorldTruth.load(b), FAST)
     assert evidence.champion == pytest.approx(rescored)
     assert evidence.champion != pytest.approx(old_number)
     assert second.decision is not None

@@ -11,6 +11,10 @@ difference in good-outcome rate per intake on the held-out logged lists, with a 
 interval over intakes. Promote iff Δ > 0 and the interval's lower bound > −margin (non-inferior
 by ``margin``, absolute rate): a candidate that is estimated better and, with 95% confidence, is
 not worse by more than the margin.
+
+Before any champion is registered the service ranks by the rules baseline (cold start,
+:mod:`matcher.rules`), so the first candidate must beat *that* by the same rule: its champion
+figure is the rules policy's, on the same held-out intakes (truth) or logged lists (off-policy).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from core.settings import Settings
 from features.dataset import Dataset
 from features.encoding import TherapistPool
 from matcher.model import MatchModel
+from matcher.rules import RULES_VERSION, rule_score
 from training.config import TrainConfig
 from training.heldout import score_holdout
 from training.model_uris import load_model_uri
@@ -54,7 +59,8 @@ class Evidence:
     promote: bool
     reason: str
     champion: float | None = None
-    """The champion's figure on the same held-out data (None: no champion yet)."""
+    """The champion's figure on the same held-out data (before any champion: the rules
+    baseline's, which a cold-started service serves)."""
     difference: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
@@ -100,7 +106,11 @@ def past_only(model: MatchModel, train: Dataset) -> MatchModel:
     return twin
 
 
-def _uplift(model: MatchModel, valid: Dataset, truth: Truth, config: TrainConfig) -> float:
+def _uplift(
+    model: MatchModel, valid: Dataset, truth: Truth, config: TrainConfig, *, rules: bool = False
+) -> tuple[float, float]:
+    """uplift@5 of ``model`` on the held-out intakes and, with ``rules``, of the rules baseline
+    scored on the same candidates (else NaN)."""
     heldout = score_holdout(
         model,
         valid,
@@ -109,8 +119,10 @@ def _uplift(model: MatchModel, valid: Dataset, truth: Truth, config: TrainConfig
         max_intakes=config.max_truth_intakes,
         seed=config.seed,
     )
-    table = scorecard(heldout, top_k=(5,), labels=config.labels)
-    return float(table.loc["model", UPLIFT])
+    scorers = {RULES_VERSION: rule_score} if rules else None
+    table = scorecard(heldout, scorers, top_k=(5,), labels=config.labels)
+    baseline = float(table.loc[RULES_VERSION, UPLIFT]) if rules else float("nan")
+    return float(table.loc["model", UPLIFT]), baseline
 
 
 def _estimate_dict(est: Estimate) -> dict[str, float]:
@@ -139,24 +151,21 @@ def gather_evidence(
     k = 5
     cand_terms = ctx.choice.contributions(ctx.feedback, ctx.lists_of(fair, k))
     outcome = _estimate_dict(mean_estimate(cand_terms))
+    against = (champion_version or "") if champion is not None else RULES_VERSION
     if truth is not None:
-        rule = f"promote iff {UPLIFT}(candidate) > {UPLIFT}(champion) on the same held-out intakes"
-        value = _uplift(fair, valid, truth, config)
+        rule = (
+            f"promote iff {UPLIFT}(candidate) > {UPLIFT}(champion, or the rules baseline before "
+            "any champion) on the same held-out intakes"
+        )
         if champion is None:
-            return Evidence(
-                f"{UPLIFT} (truth)",
-                rule,
-                value,
-                promote=True,
-                reason="no champion yet",
-                outcome=outcome,
-                champion_version=champion_version,
-            )
-        other = _uplift(champion, valid, truth, config)
+            value, other = _uplift(fair, valid, truth, config, rules=True)
+        else:
+            value, _ = _uplift(fair, valid, truth, config)
+            other, _ = _uplift(champion, valid, truth, config)
         better = value > other
         verb = "beats" if better else "does not beat"
         reason = (
-            f"{UPLIFT} {value:.4f} {verb} champion {champion_version or ''} re-scored on the "
+            f"{UPLIFT} {value:.4f} {verb} {_compared_with(champion, against)} re-scored on the "
             f"same held-out data ({other:.4f})"
         )
         return Evidence(
@@ -168,24 +177,16 @@ def gather_evidence(
             champion=other,
             difference=value - other,
             outcome=outcome,
-            champion_version=champion_version,
+            champion_version=against,
         )
     rule = (
-        f"promote iff Δ = {HEADLINE}(candidate) − {HEADLINE}(champion) > 0 and its 95% lower "
-        f"bound > −{margin:g} (good-outcome rate per intake, same held-out logs)"
+        f"promote iff Δ = {HEADLINE}(candidate) − {HEADLINE}(champion, or the rules baseline "
+        f"before any champion) > 0 and its 95% lower bound > −{margin:g} (good-outcome rate per "
+        "intake, same held-out logs)"
     )
     basis = f"off-policy {HEADLINE}"
-    if champion is None:
-        return Evidence(
-            basis,
-            rule,
-            outcome["value"],
-            promote=True,
-            reason="no champion yet",
-            outcome=outcome,
-            champion_version=champion_version,
-        )
-    champ_terms = ctx.choice.contributions(ctx.feedback, ctx.lists_of(champion, k))
+    champ_lists = ctx.lists_of(champion, k) if champion is not None else ctx.rules_lists(k)
+    champ_terms = ctx.choice.contributions(ctx.feedback, champ_lists)
     diff = mean_estimate(cand_terms - champ_terms)
     champ_value = float(champ_terms.mean())
     promote = diff.value > 0 and diff.ci_low > -margin
@@ -196,7 +197,7 @@ def gather_evidence(
     )
     reason = (
         f"off-policy Δ good outcomes {diff.value:+.4f} (95% {diff.ci_low:+.4f} to "
-        f"{diff.ci_high:+.4f}) vs champion {champion_version or ''} re-scored on the same "
+        f"{diff.ci_high:+.4f}) vs {_compared_with(champion, against)} re-scored on the same "
         f"held-out logs: {why}"
     )
     return Evidence(
@@ -210,8 +211,15 @@ def gather_evidence(
         ci_low=diff.ci_low,
         ci_high=diff.ci_high,
         outcome=outcome,
-        champion_version=champion_version,
+        champion_version=against,
     )
+
+
+def _compared_with(champion: MatchModel | None, name: str) -> str:
+    """How a reason names what the candidate was compared with."""
+    if champion is None:
+        return f"the {name} baseline (served before any champion)"
+    return f"champion {name}"
 
 
 def load_champion(settings: Settings, client: MlflowClient) -> tuple[MatchModel | None, str | None]:

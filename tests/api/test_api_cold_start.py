@@ -27,7 +27,9 @@ def register_champion(settings: Settings, model_dir: Path) -> str:
 
     mlflow.set_tracking_uri(settings.tracking)
     client = MlflowClient(settings.tracking, settings.tracking)
-    with mlflow.start_run() as run:
+    # An explicit experiment: the process-wide active one may belong to another test's store.
+    experiment = mlflow.set_experiment("register-champion")
+    with mlflow.start_run(experiment_id=experiment.experiment_id) as run:
         mlflow.log_artifacts(str(model_dir), artifact_path=f"model/artifacts/{ARTIFACT}")
     client.create_registered_model(settings.model_name)
     version = client.create_model_version(
