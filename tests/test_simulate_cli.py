@@ -33,8 +33,15 @@ def test_a_quick_simulation_starts_cold_retrains_and_reports_the_final_uplift(
     lines = [line for line in out.splitlines() if line.strip()]
     assert re.fullmatch(r"final true uplift@5=-?\d+\.\d{4}", lines[-1])
     rows = {
-        int(m.group(1)): m.group(2)
-        for m in re.finditer(r"^\s+(\d)\s+80\s+\d+\s+\d+\s+(\S+)", out, re.M)
+        int(m.group(1)): (m.group(2), m.group(3))
+        for m in re.finditer(r"^\s+(\d)\s+80\s+\d+\s+\d+\s+(\S+)(.*)$", out, re.M)
     }
-    assert rows == {1: "rules", 2: "v1"}  # the first model is trained on round 1's logs
+    assert sorted(rows) == [1, 2]
+    served_first, rest_of_first = rows[1]
+    assert served_first == "rules"
+    # v1 is trained on round 1's logs; it serves round 2 only if the gate found it better than
+    # the rules it would replace.
+    assert re.search(r"v1 (promoted|held)", rest_of_first)
+    promoted = "v1 promoted" in rest_of_first
+    assert rows[2][0] == ("v1" if promoted else "rules")
     assert (home / "simulate-server.log").exists()
