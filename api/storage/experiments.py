@@ -18,7 +18,12 @@ import pandas as pd
 from sqlalchemy import Boolean, Float, Integer, String, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from api.storage.export import interaction_records
+from api.storage.export import (
+    EVENT_COLUMNS,
+    IMPRESSION_COLUMNS,
+    interaction_records,
+    query_frame,
+)
 from api.storage.models import Base, EventRow, ImpressionRow
 from api.storage.types import BigId, JSONValue, UTCDateTime, utcnow
 from core.config import CHAMPION_ARM, ExperimentConfig
@@ -211,37 +216,21 @@ def experiment_log(session: Session, name: str | None = None) -> ExperimentLog |
         ExperimentRequestRow.status,
         ExperimentRequestRow.model_version,
     ]
-    requests = _frame(
+    requests = query_frame(
         session, served, ExperimentRequestRow.experiment == config.name, ExperimentRequestRow.id
     )
     ids = select(ExperimentRequestRow.request_id).where(
         ExperimentRequestRow.experiment == config.name
     )
-    impressions = _frame(
+    impressions = query_frame(
         session,
-        [
-            ImpressionRow.id,
-            ImpressionRow.intake_id,
-            ImpressionRow.therapist_id,
-            ImpressionRow.position,
-            ImpressionRow.shown_at,
-            ImpressionRow.propensity,
-            ImpressionRow.shown_propensity,
-            ImpressionRow.policy,
-        ],
+        IMPRESSION_COLUMNS,
         ImpressionRow.request_id.in_(ids) & (ImpressionRow.source == "match"),
         ImpressionRow.id,
     )
-    events = _frame(
+    events = query_frame(
         session,
-        [
-            EventRow.id,
-            EventRow.intake_id,
-            EventRow.therapist_id,
-            EventRow.type,
-            EventRow.value,
-            EventRow.occurred_at,
-        ],
+        EVENT_COLUMNS,
         EventRow.intake_id.in_(
             select(ImpressionRow.intake_id).where(ImpressionRow.request_id.in_(ids))
         ),
@@ -250,7 +239,7 @@ def experiment_log(session: Session, name: str | None = None) -> ExperimentLog |
     interactions = pd.DataFrame(interaction_records(impressions, events), columns=_INTERACTIONS)
     arm = requests.drop_duplicates("intake_id").set_index("intake_id")["arm"]
     interactions["arm"] = interactions["intake_id"].map(arm)
-    shadow = _frame(
+    shadow = query_frame(
         session,
         [
             ShadowImpressionRow.intake_id,
@@ -269,11 +258,6 @@ def experiment_log(session: Session, name: str | None = None) -> ExperimentLog |
         interactions=interactions,
         shadow=shadow.drop_duplicates(["intake_id", "arm", "therapist_id"]),
     )
-
-
-def _frame(session: Session, columns: list[Any], where: Any, order: Any) -> pd.DataFrame:
-    rows = session.execute(select(*columns).where(where).order_by(order)).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=[c.key for c in columns])
 
 
 def erase_intakes(session: Session, intake_ids: Any) -> int:

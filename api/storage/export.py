@@ -22,8 +22,38 @@ _PROPENSITY = ["propensity", "shown_propensity", "policy"]
 """Impression columns exported as is (issue 8; NULL for showings logged before them)."""
 
 
-def _frame(session: Session, columns: list[Any]) -> pd.DataFrame:
-    rows = [dict(r) for r in session.execute(select(*columns)).mappings()]
+IMPRESSION_COLUMNS = [
+    ImpressionRow.id,
+    ImpressionRow.intake_id,
+    ImpressionRow.therapist_id,
+    ImpressionRow.position,
+    ImpressionRow.shown_at,
+    ImpressionRow.propensity,
+    ImpressionRow.shown_propensity,
+    ImpressionRow.policy,
+]
+"""What :func:`interaction_records` reads of each logged showing."""
+EVENT_COLUMNS = [
+    EventRow.id,
+    EventRow.intake_id,
+    EventRow.therapist_id,
+    EventRow.type,
+    EventRow.value,
+    EventRow.occurred_at,
+]
+"""What :func:`interaction_records` reads of each event."""
+
+
+def query_frame(
+    session: Session, columns: list[Any], where: Any = None, order: Any = None
+) -> pd.DataFrame:
+    """``columns`` of the rows matching ``where`` (all rows when None), ordered by ``order``."""
+    query = select(*columns)
+    if where is not None:
+        query = query.where(where)
+    if order is not None:
+        query = query.order_by(order)
+    rows = [tuple(r) for r in session.execute(query).all()]
     return pd.DataFrame(rows, columns=[c.key for c in columns])
 
 
@@ -113,30 +143,8 @@ def export_dataset(session: Session) -> Dataset:
         ).mappings()
     ]
     intakes = typed_frame(INTAKES, intake_rows, file="database:intakes")
-    impressions = _frame(
-        session,
-        [
-            ImpressionRow.id,
-            ImpressionRow.intake_id,
-            ImpressionRow.therapist_id,
-            ImpressionRow.position,
-            ImpressionRow.shown_at,
-            ImpressionRow.propensity,
-            ImpressionRow.shown_propensity,
-            ImpressionRow.policy,
-        ],
-    )
-    events = _frame(
-        session,
-        [
-            EventRow.id,
-            EventRow.intake_id,
-            EventRow.therapist_id,
-            EventRow.type,
-            EventRow.value,
-            EventRow.occurred_at,
-        ],
-    )
+    impressions = query_frame(session, IMPRESSION_COLUMNS)
+    events = query_frame(session, EVENT_COLUMNS)
     records = interaction_records(impressions, events)
     known_intakes = set(intakes["intake_id"])
     known_therapists = set(therapists["therapist_id"])
