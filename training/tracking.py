@@ -37,14 +37,26 @@ def configure(settings: Settings) -> MlflowClient:
 
 
 def fingerprint(dataset: Dataset) -> str:
-    """sha256 over the three tables' contents (order-sensitive, list cells as text)."""
+    """sha256 over the three tables' contents (order-sensitive, list cells as text: their
+    items joined by ``;``)."""
     digest = hashlib.sha256()
     for frame in (dataset.therapists, dataset.intakes, dataset.interactions):
-        text = frame.map(lambda v: ";".join(map(str, v)) if isinstance(v, list) else v)
-        digest.update(
-            pd.util.hash_pandas_object(text.astype(str), index=False).to_numpy().tobytes()
-        )
+        text = pd.DataFrame({name: _cell_text(frame[name]) for name in frame.columns})
+        digest.update(pd.util.hash_pandas_object(text, index=False).to_numpy().tobytes())
     return digest.hexdigest()
+
+
+def _cell_text(column: pd.Series) -> pd.Series:
+    """Each cell of ``column`` as text (``str``; a list cell as its items joined by ``;``).
+
+    Only columns that hold something other than text (list cells) are converted cell by
+    cell; every other column is converted at once."""
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) not in (
+        "string",
+        "empty",
+    ):
+        column = column.map(lambda v: ";".join(map(str, v)) if isinstance(v, list) else v)
+    return column.astype(str)
 
 
 def log_json(obj: Any, name: str) -> None:
