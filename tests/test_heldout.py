@@ -1,8 +1,9 @@
 """The job's shared artefacts give what the separate computations gave.
 
 Out-of-fold rows (profile columns once, track-record columns per fold) equal transforming each
-fold's rows in full with that fold's record; the fairness inputs derived from the held-out pairs
-evaluation scored equal the engine's own answers to the same intakes.
+fold's rows in full with that fold's record; the fairness inputs and the promotion gate's
+candidate sets derived from the held-out pairs evaluation scored equal the engine's own answers
+to the same intakes, and the gate's evidence is what it is when the gate scores everything itself.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from training.fairness import heldout_inputs, offline_inputs
 from training.fit import fit_boosters
 from training.heldout import HeldOut, score_holdout
 from training.matrices import LoggedRows, logged_rows
+from training.offpolicy.candidates import candidate_set, heldout_candidates
+from training.offpolicy.feedback import LoggedFeedback
+from training.promotion import gather_evidence
 from training.splits import intake_folds, subset, time_split
 
 CONFIG = TrainConfig(folds=3, max_rounds=120, baselines=False)
@@ -107,3 +111,56 @@ def test_heldout_fairness_inputs_equal_the_engines_answers(
     assert mine.therapists["n_outcomes"].tolist() == engine.therapists["n_outcomes"].tolist()
     if phase_one_size < 300:  # the phase-one cut happened
         assert len(mine.eligible) < len(fitted.heldout.candidates.pairs)
+
+
+@pytest.mark.parametrize(("phase_one_size", "max_intakes"), [(300, None), (3, 100)])
+def test_candidate_sets_read_off_the_heldout_scoring_equal_the_engines(
+    fitted: Fitted, phase_one_size: int, max_intakes: int | None
+) -> None:
+    """The promotion gate's candidate sets come from the job's held-out scoring (beyond a truth
+    subset, the other logged intakes are scored on the same encodings): the candidate's and a
+    champion's (another pipeline, re-featurised) equal the engine's own scoring."""
+    config = MatcherConfig(phase_one_size=phase_one_size)
+    valid = fitted.heldout.valid
+    heldout = score_holdout(
+        fitted.model, valid, fitted.pool, batch=fitted.batch, max_intakes=max_intakes
+    )
+    feedback = LoggedFeedback.from_dataset(valid)
+    other = FeaturePipeline(text_dims=8, seed=3).fit(fitted.train, fitted.pool, fitted.batch)
+    other_rows = logged_rows(other, fitted.train, fitted.pool, batch=fitted.batch)
+    champion, _ = fit_boosters(other_rows, CONFIG.with_overrides(max_rounds=40), other)
+    for model in (fitted.model, champion):
+        mine = heldout_candidates(heldout, feedback, model, config=config)
+        engine = candidate_set(valid, feedback, model, config)
+        np.testing.assert_array_equal(mine.candidates.group, engine.group)
+        np.testing.assert_array_equal(
+            mine.candidates.therapist_ids.astype(str), engine.therapist_ids.astype(str)
+        )
+        np.testing.assert_array_equal(mine.candidates.x, engine.x)
+        np.testing.assert_array_equal(mine.candidates.serving_score, engine.serving_score)
+        np.testing.assert_array_equal(mine.benefit, model.benefit(engine.x))
+        np.testing.assert_array_equal(mine.engagement, model.engagement_probability(engine.x))
+    if max_intakes is not None:  # some logged intakes were scored beyond the subset
+        assert len(heldout.candidates.intakes) < feedback.n
+    if phase_one_size < 300:  # the phase-one cut happened
+        assert np.bincount(engine.group).max() == phase_one_size
+
+
+@pytest.mark.parametrize("with_truth", [True, False])
+def test_the_gate_on_the_heldout_scoring_decides_as_when_it_scores_everything_itself(
+    fitted: Fitted, with_truth: bool
+) -> None:
+    """Reusing the job's held-out scoring changes no figure of the promotion evidence, before
+    any champion (rules baseline) and against a champion."""
+    truth = fitted.world.truth if with_truth else None
+    other = FeaturePipeline(text_dims=8, seed=3).fit(fitted.train, fitted.pool, fitted.batch)
+    other_rows = logged_rows(other, fitted.train, fitted.pool, batch=fitted.batch)
+    champion, _ = fit_boosters(other_rows, CONFIG.with_overrides(max_rounds=40), other)
+    ds = fitted.world.dataset
+    for against in (None, champion):
+        scored = gather_evidence(
+            fitted.model, against, ds, CONFIG, truth=truth, heldout=fitted.heldout
+        )
+        alone = gather_evidence(fitted.model, against, ds, CONFIG, truth=truth)
+        assert scored == alone
+        assert scored.champion is not None and np.isfinite(scored.champion)

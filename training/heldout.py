@@ -14,6 +14,7 @@ the boosters again.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -88,6 +89,15 @@ class Candidates:
         """Intake id of each pair."""
         return self.batch.ids[self.pairs.intake_idx]
 
+    def rescored(
+        self, model: MatchModel, pool: TherapistPool, *, num_threads: int = 1
+    ) -> Candidates:
+        """The same pairs featurised by another model's pipeline and predicted by its boosters
+        (e.g. the champion, compared on the candidate's held-out pairs)."""
+        x = model.pipeline.transform(self.batch, pool, self.pairs)
+        predictions = Predictions.of(model, x, num_threads=num_threads)
+        return dataclasses.replace(self, x=x, predictions=predictions)
+
 
 @dataclass(frozen=True)
 class HeldOut:
@@ -98,6 +108,12 @@ class HeldOut:
     logged: LoggedRows
     logged_predictions: Predictions
     candidates: Candidates
+    model: MatchModel | None = None
+    """The model that scored it (its pipeline fitted on the training split: past track
+    records only)."""
+    batch: IntakeBatch | None = None
+    """The encoding of (at least) every held-out intake the scoring used, when it was given
+    one: more held-out intakes can be scored on it (:func:`score_candidates`)."""
 
 
 def holdout_intakes(valid: Dataset, max_intakes: int | None, seed: int) -> pd.DataFrame:
@@ -108,6 +124,51 @@ def holdout_intakes(valid: Dataset, max_intakes: int | None, seed: int) -> pd.Da
         keep = np.random.default_rng(seed).choice(len(intakes), max_intakes, replace=False)
         intakes = intakes.iloc[np.sort(keep)]
     return intakes.reset_index(drop=True)
+
+
+def score_candidates(
+    model: MatchModel,
+    valid: Dataset,
+    pool: TherapistPool,
+    intakes: pd.DataFrame,
+    *,
+    truth: Truth | None = None,
+    batch: IntakeBatch | None = None,
+    num_threads: int = 1,
+) -> Candidates:
+    """Featurise and predict every eligible pair of the non-crisis ``intakes`` (rows of
+    ``valid.intakes``, kept in their order) once.
+
+    ``batch`` is an encoding of (at least) these intakes against ``pool`` (the job's one
+    encoding); without it they are encoded here. Each pair's features and predictions depend on
+    that pair alone, so scoring intakes in several calls gives what one call gives.
+    """
+    pipeline = model.pipeline
+    if batch is None:
+        sub, text = pool.encode_intakes(intakes), None
+    else:
+        rows = batch.rows_of(intakes["intake_id"])
+        sub, text = batch.take(rows), pipeline.intake_text(batch)[rows]
+    routes = triage(sub)
+    elig = eligible_pairs(sub, pool)
+    pairs = elig.pairs.take(routes.route[elig.pairs.intake_idx] != Route.CRISIS)
+    x = pipeline.transform(sub, pool, pairs, intake_text=text)
+    p_true = p_profile = None
+    if truth is not None:
+        ids, ther = sub.ids[pairs.intake_idx], pool.ids[pairs.therapist_idx]
+        p_true = truth.p_good(valid.intakes, valid.therapists, ids, ther)
+        p_profile = truth.p_good(valid.intakes, valid.therapists, ids, ther, profile_only=True)
+    return Candidates(
+        intakes,
+        sub,
+        routes,
+        elig,
+        pairs,
+        x,
+        Predictions.of(model, x, num_threads=num_threads),
+        p_true,
+        p_profile,
+    )
 
 
 def score_holdout(
@@ -128,36 +189,13 @@ def score_holdout(
     fitted on the training split (past track records only); the boosters predict with
     ``num_threads`` threads.
     """
-    pipeline = model.pipeline
-    logged = logged_rows(pipeline, valid, pool, batch=batch)
+    logged = logged_rows(model.pipeline, valid, pool, batch=batch)
     intakes = holdout_intakes(valid, max_intakes, seed)
-    if batch is None:
-        sub, text = pool.encode_intakes(intakes), None
-    else:
-        rows = batch.rows_of(intakes["intake_id"])
-        sub, text = batch.take(rows), pipeline.intake_text(batch)[rows]
-    routes = triage(sub)
-    elig = eligible_pairs(sub, pool)
-    pairs = elig.pairs.take(routes.route[elig.pairs.intake_idx] != Route.CRISIS)
-    x = pipeline.transform(sub, pool, pairs, intake_text=text)
-    p_true = p_profile = None
-    if truth is not None:
-        ids, ther = sub.ids[pairs.intake_idx], pool.ids[pairs.therapist_idx]
-        p_true = truth.p_good(valid.intakes, valid.therapists, ids, ther)
-        p_profile = truth.p_good(valid.intakes, valid.therapists, ids, ther, profile_only=True)
-    candidates = Candidates(
-        intakes,
-        sub,
-        routes,
-        elig,
-        pairs,
-        x,
-        Predictions.of(model, x, num_threads=num_threads),
-        p_true,
-        p_profile,
+    candidates = score_candidates(
+        model, valid, pool, intakes, truth=truth, batch=batch, num_threads=num_threads
     )
     logged_predictions = Predictions.of(model, logged.x, num_threads=num_threads)
-    return HeldOut(valid, pool, logged, logged_predictions, candidates)
+    return HeldOut(valid, pool, logged, logged_predictions, candidates, model, batch)
 
 
 __all__ = [
@@ -166,5 +204,6 @@ __all__ = [
     "Predictions",
     "Truth",
     "holdout_intakes",
+    "score_candidates",
     "score_holdout",
 ]

@@ -259,7 +259,8 @@ def run_training(
                 registered_model_name=settings.model_name,
             )
         version = str(info.registered_model_version)
-        # issue 8: the champion is re-scored on this run's held-out data (training.promotion)
+        # issue 8: the champion is re-scored on this run's held-out data (training.promotion);
+        # the candidate's scores are the held-out scoring's, reused (issue 14).
         gate_start = time.perf_counter()
         result.evidence, decision = promotion_gate(
             result.model,
@@ -270,6 +271,7 @@ def run_training(
             truth=truth,
             override=promote_override,
             fairness_ok=fairness_ok,
+            heldout=result.heldout,
         )
         gate_s = time.perf_counter() - gate_start
         if not fairness_ok and not decision.promoted and promote_override is None:

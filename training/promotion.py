@@ -20,29 +20,34 @@ figure is the rules policy's, on the same held-out intakes (truth) or logged lis
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import mlflow
 import numpy as np
+import numpy.typing as npt
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from core.settings import Settings
 from features.dataset import Dataset
-from features.encoding import TherapistPool
+from features.encoding import IntakeBatch, TherapistPool
 from matcher.model import MatchModel
 from matcher.rules import RULES_VERSION, rule_score
 from training.config import TrainConfig
-from training.heldout import score_holdout
+from training.heldout import Candidates, HeldOut, score_holdout
 from training.model_uris import load_model_uri
+from training.offpolicy.candidates import heldout_parts, scored_candidate_set
 from training.offpolicy.evaluate import OffPolicyContext
 from training.offpolicy.intervals import Estimate, mean_estimate
 from training.offpolicy.report import HEADLINE
+from training.offpolicy.targets import TargetLists
 from training.registry import CHAMPION, PromotionDecision
 from training.scorecard import Truth, scorecard
 from training.splits import subset, time_split
 
+F64 = npt.NDArray[np.float64]
 UPLIFT = "uplift_at_5"
 MARGIN = 0.01
 """Default non-inferiority margin of the off-policy rule (absolute good-outcome rate)."""
@@ -91,15 +96,22 @@ def held_out(dataset: Dataset, config: TrainConfig) -> tuple[Dataset, Dataset]:
     return subset(dataset, train_ids), subset(dataset, valid_ids)
 
 
-def past_only(model: MatchModel, train: Dataset) -> MatchModel:
+def past_only(
+    model: MatchModel,
+    train: Dataset,
+    pool: TherapistPool | None = None,
+    batch: IntakeBatch | None = None,
+) -> MatchModel:
     """A copy of ``model`` whose therapist track records come from ``train``'s outcomes only.
 
     Track records are history, not learned parameters: scored on held-out intakes, both
     candidate and champion must see the same past, and neither the held-out outcomes.
+    ``pool`` and ``batch`` are the job's encodings of the therapists and (at least) the
+    training intakes, reused when given.
     """
     pipeline = copy.copy(model.pipeline)
     pipeline.track_record_ = pipeline.fit_track_record(
-        train, TherapistPool.from_frame(train.therapists)
+        train, pool or TherapistPool.from_frame(train.therapists), batch
     )
     twin = copy.copy(model)
     twin.pipeline = pipeline
@@ -110,7 +122,7 @@ def _uplift(
     model: MatchModel, valid: Dataset, truth: Truth, config: TrainConfig, *, rules: bool = False
 ) -> tuple[float, float]:
     """uplift@5 of ``model`` on the held-out intakes and, with ``rules``, of the rules baseline
-    scored on the same candidates (else NaN)."""
+    scored on the same candidates (else NaN); the held-out pairs are scored here."""
     heldout = score_holdout(
         model,
         valid,
@@ -119,6 +131,20 @@ def _uplift(
         max_intakes=config.max_truth_intakes,
         seed=config.seed,
     )
+    return _heldout_uplift(heldout, config, rules=rules)
+
+
+def _heldout_uplift(
+    heldout: HeldOut,
+    config: TrainConfig,
+    *,
+    candidates: Candidates | None = None,
+    rules: bool = False,
+) -> tuple[float, float]:
+    """uplift@5 of the held-out scoring (or of ``candidates``, the same pairs scored by another
+    model) and, with ``rules``, of the rules baseline on the same pairs (else NaN)."""
+    if candidates is not None:
+        heldout = dataclasses.replace(heldout, candidates=candidates)
     scorers = {RULES_VERSION: rule_score} if rules else None
     table = scorecard(heldout, scorers, top_k=(5,), labels=config.labels)
     baseline = float(table.loc[RULES_VERSION, UPLIFT]) if rules else float("nan")
@@ -138,54 +164,148 @@ def gather_evidence(
     truth: Truth | None = None,
     margin: float = MARGIN,
     champion_version: str | None = None,
+    heldout: HeldOut | None = None,
 ) -> Evidence:
     """Score candidate and (re-score) champion on the candidate's held-out split; apply the rule.
 
     Both are scored with their own fitted pipeline and boosters, and with therapist track
-    records from the candidate's training split only (:func:`past_only`).
+    records from the candidate's training split only (:func:`past_only`). ``heldout`` is the
+    training job's scoring of that split by the candidate (:attr:`TrainResult.heldout`, made
+    with the past-only track records): its pairs, encodings and predictions are reused, so the
+    candidate is not scored again and the champion is scored once, on the same pairs.
     """
     train, valid = held_out(dataset, config)
+    if heldout is not None and heldout.model is not None:
+        return _evidence_on(
+            heldout,
+            heldout.model,
+            champion,
+            train=train,
+            config=config,
+            truth=truth,
+            margin=margin,
+            champion_version=champion_version,
+        )
     fair = past_only(candidate, train)
     champion = past_only(champion, train) if champion is not None else None
     ctx = OffPolicyContext(valid, fair, labels=config.labels, outcome_name="candidate")
     k = 5
     cand_terms = ctx.choice.contributions(ctx.feedback, ctx.lists_of(fair, k))
-    outcome = _estimate_dict(mean_estimate(cand_terms))
-    against = (champion_version or "") if champion is not None else RULES_VERSION
     if truth is not None:
-        rule = (
-            f"promote iff {UPLIFT}(candidate) > {UPLIFT}(champion, or the rules baseline before "
-            "any champion) on the same held-out intakes"
-        )
         if champion is None:
             value, other = _uplift(fair, valid, truth, config, rules=True)
         else:
             value, _ = _uplift(fair, valid, truth, config)
             other, _ = _uplift(champion, valid, truth, config)
-        better = value > other
-        verb = "beats" if better else "does not beat"
-        reason = (
-            f"{UPLIFT} {value:.4f} {verb} {_compared_with(champion, against)} re-scored on the "
-            f"same held-out data ({other:.4f})"
-        )
-        return Evidence(
-            f"{UPLIFT} (truth)",
-            rule,
-            value,
-            promote=better,
-            reason=reason,
-            champion=other,
-            difference=value - other,
-            outcome=outcome,
-            champion_version=against,
-        )
+        return _truth_evidence(value, other, cand_terms, champion, champion_version)
+    champ_lists = ctx.lists_of(champion, k) if champion is not None else ctx.rules_lists(k)
+    return _offpolicy_evidence(
+        ctx,
+        cand_terms,
+        champ_lists,
+        champion=champion,
+        champion_version=champion_version,
+        margin=margin,
+    )
+
+
+def _evidence_on(
+    heldout: HeldOut,
+    candidate: MatchModel,
+    champion: MatchModel | None,
+    *,
+    train: Dataset,
+    config: TrainConfig,
+    truth: Truth | None,
+    margin: float,
+    champion_version: str | None,
+) -> Evidence:
+    """:func:`gather_evidence` on the job's held-out scoring by ``candidate`` (past-only track
+    records): the candidate's scores are the job's, the champion's pairs are featurised and
+    predicted once (for both its uplift and its lists)."""
+    ctx = OffPolicyContext(
+        heldout.valid, candidate, labels=config.labels, outcome_name="candidate", heldout=heldout
+    )
+    k = 5
+    cand_terms = ctx.choice.contributions(ctx.feedback, ctx.lists_of(candidate, k))
+    parts: list[Candidates] = []
+    if champion is not None:
+        champion = past_only(champion, train, heldout.pool, heldout.batch)
+        parts = heldout_parts(heldout, ctx.feedback, champion)
+    if truth is not None:
+        if champion is None:
+            value, other = _heldout_uplift(heldout, config, rules=True)
+        else:
+            value, _ = _heldout_uplift(heldout, config)
+            other, _ = _heldout_uplift(heldout, config, candidates=parts[0])
+        return _truth_evidence(value, other, cand_terms, champion, champion_version)
+    if champion is None:
+        champ_lists = ctx.rules_lists(k)
+    else:
+        champ = scored_candidate_set(parts, ctx.feedback, heldout.pool, champion).candidates
+        champ_lists = champ.lists(champ.serving_score, k)
+    return _offpolicy_evidence(
+        ctx,
+        cand_terms,
+        champ_lists,
+        champion=champion,
+        champion_version=champion_version,
+        margin=margin,
+    )
+
+
+def _truth_evidence(
+    value: float,
+    other: float,
+    cand_terms: F64,
+    champion: MatchModel | None,
+    champion_version: str | None,
+) -> Evidence:
+    """The rule with a world truth: uplift@5 of the candidate against the champion's (or the
+    rules baseline's) on the same held-out intakes."""
+    outcome = _estimate_dict(mean_estimate(cand_terms))
+    against = (champion_version or "") if champion is not None else RULES_VERSION
+    rule = (
+        f"promote iff {UPLIFT}(candidate) > {UPLIFT}(champion, or the rules baseline before "
+        "any champion) on the same held-out intakes"
+    )
+    better = value > other
+    verb = "beats" if better else "does not beat"
+    reason = (
+        f"{UPLIFT} {value:.4f} {verb} {_compared_with(champion, against)} re-scored on the "
+        f"same held-out data ({other:.4f})"
+    )
+    return Evidence(
+        f"{UPLIFT} (truth)",
+        rule,
+        value,
+        promote=better,
+        reason=reason,
+        champion=other,
+        difference=value - other,
+        outcome=outcome,
+        champion_version=against,
+    )
+
+
+def _offpolicy_evidence(
+    ctx: OffPolicyContext,
+    cand_terms: F64,
+    champ_lists: TargetLists,
+    *,
+    champion: MatchModel | None,
+    champion_version: str | None,
+    margin: float,
+) -> Evidence:
+    """The rule without a truth: the choice-aware DR difference and its paired interval."""
+    outcome = _estimate_dict(mean_estimate(cand_terms))
+    against = (champion_version or "") if champion is not None else RULES_VERSION
     rule = (
         f"promote iff Δ = {HEADLINE}(candidate) − {HEADLINE}(champion, or the rules baseline "
         f"before any champion) > 0 and its 95% lower bound > −{margin:g} (good-outcome rate per "
         "intake, same held-out logs)"
     )
     basis = f"off-policy {HEADLINE}"
-    champ_lists = ctx.lists_of(champion, k) if champion is not None else ctx.rules_lists(k)
     champ_terms = ctx.choice.contributions(ctx.feedback, champ_lists)
     diff = mean_estimate(cand_terms - champ_terms)
     champ_value = float(champ_terms.mean())
@@ -243,12 +363,21 @@ def promotion_gate(
     override: bool | None,
     fairness_ok: bool,
     margin: float = MARGIN,
+    heldout: HeldOut | None = None,
 ) -> tuple[Evidence, PromotionDecision]:
     """Gather the evidence, log it in the active MLflow run (metrics, ``gate.json``, rule and
-    decision tags) and decide; ``override`` forces the decision, a failed fairness gate blocks."""
+    decision tags) and decide; ``override`` forces the decision, a failed fairness gate blocks.
+    ``heldout`` is the job's held-out scoring by the candidate (see :func:`gather_evidence`)."""
     champion, version = load_champion(settings, client)
     evidence = gather_evidence(
-        candidate, champion, dataset, config, truth=truth, margin=margin, champion_version=version
+        candidate,
+        champion,
+        dataset,
+        config,
+        truth=truth,
+        margin=margin,
+        champion_version=version,
+        heldout=heldout,
     )
     value, other = evidence.candidate, evidence.champion
     if override is True:

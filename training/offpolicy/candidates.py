@@ -3,21 +3,28 @@
 The serving engine's own eligibility, safety triage and phased scoring are used
 (:meth:`matcher.engine.Matcher.score_batch`), so a model policy is evaluated on the lists it
 would really show; the feature matrix is kept for baselines (rules, random) and the outcome model.
+A training job has already scored the held-out pairs: :func:`heldout_candidates` reads the same
+candidate set off that scoring (no second engine run).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from core.config import MatcherConfig
 from features.dataset import Dataset
 from features.encoding import TherapistPool
 from matcher.engine import Matcher
 from matcher.model import MatchModel
+from matcher.ranking import serving_order, top_per_group
 from matcher.triage import triage
+from training.heldout import Candidates, HeldOut, score_candidates
 from training.matrices import logged_rows
 from training.offpolicy.feedback import LoggedFeedback
 from training.offpolicy.targets import TargetLists
@@ -26,6 +33,7 @@ F64 = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 Obj = npt.NDArray[np.object_]
+T = TypeVar("T", bound=np.generic)
 
 
 @dataclass(frozen=True)
@@ -50,9 +58,15 @@ def logged_intakes(dataset: Dataset, feedback: LoggedFeedback) -> pd.DataFrame:
     return dataset.intakes.iloc[index.get_indexer(feedback.intake_ids.astype(str))]
 
 
-def candidate_set(dataset: Dataset, feedback: LoggedFeedback, model: MatchModel) -> CandidateSet:
-    """Score every eligible therapist of each logged intake with ``model`` through the engine."""
-    matcher = Matcher(model, dataset.therapists)
+def candidate_set(
+    dataset: Dataset,
+    feedback: LoggedFeedback,
+    model: MatchModel,
+    config: MatcherConfig | None = None,
+) -> CandidateSet:
+    """Score every eligible therapist of each logged intake with ``model`` through the engine
+    (serving knobs ``config``, the defaults without)."""
+    matcher = Matcher(model, dataset.therapists, config)
     batch = matcher.pool.encode_intakes(logged_intakes(dataset, feedback))
     _, scored = matcher.score_batch(batch, triage(batch))
     group = pd.Index(feedback.intake_ids.astype(str)).get_indexer(
@@ -64,6 +78,119 @@ def candidate_set(dataset: Dataset, feedback: LoggedFeedback, model: MatchModel)
         scored.x,
         scored.adjusted,
     )
+
+
+@dataclass(frozen=True)
+class ScoredCandidates:
+    """A model's candidate set with its two predictions of each candidate pair."""
+
+    candidates: CandidateSet
+    benefit: F64
+    engagement: F64
+
+
+def heldout_parts(
+    heldout: HeldOut,
+    feedback: LoggedFeedback,
+    model: MatchModel | None = None,
+    *,
+    num_threads: int = 1,
+) -> list[Candidates]:
+    """Scored eligible pairs of every intake of ``feedback`` (held-out logs), by ``model``
+    (default: the model that scored ``heldout``).
+
+    The first part is ``heldout``'s own scored pairs (re-featurised once by ``model``'s
+    pipeline when it is another model); the logged intakes they lack (beyond the truth subset)
+    are scored now, on the same encodings.
+    """
+    own = model is None or model is heldout.model
+    model = _scoring_model(heldout, model)
+    first = heldout.candidates
+    parts = [first if own else first.rescored(model, heldout.pool, num_threads=num_threads)]
+    intakes = heldout.valid.intakes
+    ids = intakes["intake_id"].astype(str)
+    lacking = ids.isin(feedback.intake_ids.astype(str)) & ~ids.isin(
+        first.intakes["intake_id"].astype(str)
+    )
+    if lacking.any():
+        rest = intakes[lacking.to_numpy()].reset_index(drop=True)
+        parts.append(
+            score_candidates(
+                model,
+                heldout.valid,
+                heldout.pool,
+                rest,
+                batch=heldout.batch,
+                num_threads=num_threads,
+            )
+        )
+    return parts
+
+
+def scored_candidate_set(
+    parts: Sequence[Candidates],
+    feedback: LoggedFeedback,
+    pool: TherapistPool,
+    model: MatchModel,
+    config: MatcherConfig | None = None,
+) -> ScoredCandidates:
+    """:func:`candidate_set` from pairs ``model`` already scored (``parts`` over ``pool``,
+    each intake in one part): :meth:`~matcher.engine.Matcher.score_batch` step by step on the
+    intakes of ``feedback`` in its order — phase one keeps each intake's ``phase_one_size`` best
+    by the prefilter (when some intake has more), the model score is re-ranked load-aware and
+    with the severe in-person boost (``tests/test_heldout.py`` checks the result against
+    :func:`candidate_set`)."""
+    config = config or MatcherConfig()
+    index = pd.Index(feedback.intake_ids.astype(str))
+    group = np.concatenate([index.get_indexer(p.intake_ids.astype(str)) for p in parts])
+    # Each part lists its pairs by (intake, therapist row); a stable sort on the feedback's
+    # intake order gives the engine's order.
+    order = np.flatnonzero(group >= 0)
+    order = order[np.argsort(group[order], kind="stable")]
+    group = group[order].astype(np.int64)
+
+    def joined(column: list[npt.NDArray[T]]) -> npt.NDArray[T]:
+        return np.concatenate(column)[order]
+
+    therapist = joined([p.pairs.therapist_idx for p in parts])
+    severe = joined([p.routes.severe[p.pairs.intake_idx] for p in parts])
+    x = np.concatenate([p.x for p in parts])[order]
+    benefit = joined([p.predictions.benefit for p in parts])
+    engagement = joined([p.predictions.engagement for p in parts])
+    score = joined([p.predictions.score for p in parts])
+    counts = np.bincount(group, minlength=feedback.n)
+    if model.prefilter is not None and counts.max(initial=0) > config.phase_one_size:
+        keep = top_per_group(group, model.prefilter.score(x), config.phase_one_size)
+        group, therapist, severe, x = group[keep], therapist[keep], severe[keep], x[keep]
+        benefit, engagement, score = benefit[keep], engagement[keep], score[keep]
+    adjusted = serving_order(score, therapist, severe, pool, config)
+    candidates = CandidateSet(group, pool.ids[therapist].astype(object), x, adjusted)
+    return ScoredCandidates(candidates, benefit, engagement)
+
+
+def heldout_candidates(
+    heldout: HeldOut,
+    feedback: LoggedFeedback,
+    model: MatchModel | None = None,
+    *,
+    config: MatcherConfig | None = None,
+    num_threads: int = 1,
+) -> ScoredCandidates:
+    """:func:`candidate_set` of ``model`` (default: the model that scored ``heldout``) on the
+    held-out logs, read off the held-out scoring (:func:`heldout_parts`,
+    :func:`scored_candidate_set`)."""
+    parts = heldout_parts(heldout, feedback, model, num_threads=num_threads)
+    chosen = _scoring_model(heldout, model)
+    return scored_candidate_set(parts, feedback, heldout.pool, chosen, config)
+
+
+def _scoring_model(heldout: HeldOut, model: MatchModel | None) -> MatchModel:
+    """``model``, or the model that scored ``heldout``."""
+    if model is not None:
+        return model
+    if heldout.model is None:
+        raise ValueError("the held-out scoring does not say which model made it")
+    return heldout.model
 
 
 def outcome_prediction(model: MatchModel, x: F32) -> F64:
@@ -84,9 +211,13 @@ def logged_outcome(dataset: Dataset, model: MatchModel) -> F64:
 
 __all__ = [
     "CandidateSet",
+    "ScoredCandidates",
     "candidate_set",
+    "heldout_candidates",
+    "heldout_parts",
     "logged_features",
     "logged_intakes",
     "logged_outcome",
     "outcome_prediction",
+    "scored_candidate_set",
 ]

@@ -15,10 +15,12 @@ import pandas as pd
 from features.dataset import Dataset
 from matcher.model import MatchModel
 from training.baselines import RuleBaseline
+from training.heldout import HeldOut
 from training.labels import LabelConfig
 from training.offpolicy.candidates import (
     CandidateSet,
     candidate_set,
+    heldout_candidates,
     logged_features,
 )
 from training.offpolicy.choice_dr import ChoiceDoublyRobust
@@ -50,11 +52,31 @@ class OffPolicyContext:
         *,
         labels: LabelConfig | None = None,
         outcome_name: str | None = None,
+        heldout: HeldOut | None = None,
     ) -> None:
+        """With ``heldout`` (a training job's scoring of ``dataset``, its held-out split, by
+        ``outcome_model``) the candidates and the outcome model's predictions are read off it
+        (:func:`~.candidates.heldout_candidates`) instead of scoring them again."""
         self.dataset = dataset
+        self.outcome_model = outcome_model
+        self.heldout = heldout
         self.caveats: list[str] = []
         feedback = LoggedFeedback.from_dataset(dataset, labels)
-        self.candidates = candidate_set(dataset, feedback, outcome_model)
+        if heldout is not None:
+            if heldout.model is not outcome_model or heldout.valid is not dataset:
+                raise ValueError("heldout must be outcome_model's scoring of dataset")
+            scored = heldout_candidates(heldout, feedback)
+            self.candidates = scored.candidates
+            b = np.r_[scored.benefit, heldout.logged_predictions.benefit]
+            e = np.r_[scored.engagement, heldout.logged_predictions.engagement]
+        else:
+            self.candidates = candidate_set(dataset, feedback, outcome_model)
+            x_logged = logged_features(dataset, outcome_model)
+            b = np.r_[outcome_model.benefit(self.candidates.x), outcome_model.benefit(x_logged)]
+            e = np.r_[
+                outcome_model.engagement_probability(self.candidates.x),
+                outcome_model.engagement_probability(x_logged),
+            ]
         feedback, caveat = estimate_propensities(feedback, self.candidates)
         if caveat:
             self.caveats.append(caveat)
@@ -63,12 +85,6 @@ class OffPolicyContext:
         self.caveats.append(caveat)
         group = np.r_[self.candidates.group, feedback.group]
         ids = np.r_[self.candidates.therapist_ids, feedback.therapist_ids]
-        x_logged = logged_features(dataset, outcome_model)
-        b = np.r_[outcome_model.benefit(self.candidates.x), outcome_model.benefit(x_logged)]
-        e = np.r_[
-            outcome_model.engagement_probability(self.candidates.x),
-            outcome_model.engagement_probability(x_logged),
-        ]
         benefit, engagement = OutcomeLookup(group, ids, b), OutcomeLookup(group, ids, e)
         raw = OutcomeLookup(group, ids, b * e)
         q_logged = raw(feedback.group, feedback.therapist_ids)
@@ -86,8 +102,15 @@ class OffPolicyContext:
         )
 
     def lists_of(self, model: MatchModel, top_k: int) -> TargetLists:
-        """A model's top-k lists as the serving engine would order them."""
-        cands = candidate_set(self.dataset, self.feedback, model)
+        """A model's top-k lists as the serving engine would order them (the outcome model's
+        are those of the candidates already scored; another model's are read off the held-out
+        scoring when there is one, else the engine scores it)."""
+        if model is self.outcome_model:
+            cands = self.candidates
+        elif self.heldout is not None:
+            cands = heldout_candidates(self.heldout, self.feedback, model).candidates
+        else:
+            cands = candidate_set(self.dataset, self.feedback, model)
         return cands.lists(cands.serving_score, top_k)
 
     def rules_lists(self, top_k: int) -> TargetLists:
