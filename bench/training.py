@@ -6,7 +6,8 @@ Run: ``python bench/training.py [--quick]``. Prints, from one run on this machin
 2. at ~500,000 logged rows: feature-building pairs/s (out-of-fold, on the job's one encoding of
    the pool and intakes), the whole job's wall time per phase (``TrainResult.timings``: encode,
    pipeline, features, fit, score_holdout, baselines, evaluate, fairness, serving_record, gate
-   (promotion evidence: the champion re-scored, off-policy terms), mlflow) against the raw
+   (promotion evidence on the job's held-out scoring: the candidate is not scored again, a
+   champion once; the off-policy terms), mlflow) against the raw
    LightGBM fit of the same matrices with the same rounds (SPEC §6 target:
    job ≤ 1.3 × raw fit + a fixed MLflow cost).
 """
