@@ -8,7 +8,7 @@ serialised by one lock and publish a new engine only after everything else has s
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -16,6 +16,7 @@ from datetime import datetime
 import pandas as pd
 
 from api.engine_port import ArmLoader, EngineLoader, MatchEngine
+from api.storage.therapists import PoolChanges
 from api.storage.types import utcnow
 from core.config import CHAMPION_ARM, ExperimentConfig
 from core.errors import ModelFormatError, ModelNotFoundError
@@ -73,6 +74,18 @@ class ServedExperiment:
         return replace(self, engines=engines, built_over=pool)
 
 
+def merged_pool(
+    pool: pd.DataFrame, upserted: pd.DataFrame | None, removed: Sequence[str] = ()
+) -> pd.DataFrame:
+    """``pool`` with ``upserted`` profiles added or replaced and ``removed`` ids taken out,
+    ordered by therapist id (the order the database reads them in)."""
+    ids = set(removed) | (set(upserted["therapist_id"]) if upserted is not None else set())
+    kept = pool[~pool["therapist_id"].isin(ids)]
+    if upserted is not None and len(upserted):
+        kept = upserted if kept.empty else pd.concat([kept, upserted], ignore_index=True)
+    return kept.sort_values("therapist_id", kind="stable").reset_index(drop=True)
+
+
 class PoolWriter:
     """A pending change of the pool, published when the writer's block ends without error."""
 
@@ -86,6 +99,8 @@ class PoolWriter:
         self.loaded = loaded
         self.experiment = experiment
         self.staged = False
+        self.revision: int | None = None
+        """The ``therapists`` counter of the committed change (set by the writer)."""
 
     def stage(self, pool: pd.DataFrame) -> None:
         """Prepare the new pool and the engine over it (raises before anything is published)."""
@@ -107,6 +122,7 @@ class EngineState:
         uri: str,
         pool: pd.DataFrame,
         *,
+        revision: int | None = None,
         on_change: Callable[[LoadedEngine | None], None] | None = None,
         arm_loader: ArmLoader | None = None,
     ) -> None:
@@ -115,6 +131,7 @@ class EngineState:
         self._experiment: ServedExperiment | None = None
         self._uri = uri
         self._pool = pool
+        self._revision = revision
         self._loaded: LoadedEngine | None = None
         self._lock = threading.Lock()
         self._on_change = on_change
@@ -136,6 +153,11 @@ class EngineState:
         return self._pool
 
     @property
+    def revision(self) -> int | None:
+        """The ``therapists`` change counter the pool reflects (None: unknown)."""
+        return self._revision
+
+    @property
     def can_load(self) -> bool:
         """Whether a loader was configured."""
         return self._loader is not None
@@ -146,20 +168,18 @@ class EngineState:
         success; transient failures such as an unreachable registry are not recorded here)."""
         return self._problem
 
-    def load(
-        self, pool_source: Callable[[], pd.DataFrame], *, reload: bool = False
-    ) -> LoadedEngine:
-        """(Re)load the model over a freshly read pool; on any error the old engine stays.
+    def load(self, *, reload: bool = False) -> LoadedEngine:
+        """(Re)load the model over the pool being served; on any error the old engine stays.
 
-        A reload (``reload=True``) must resolve the configured URI itself: a loader that could
+        The new engine is built while requests keep using the old one, then swapped in. A
+        reload (``reload=True``) must resolve the configured URI itself: a loader that could
         only fall back to a local copy raises :class:`ModelNotFoundError` and nothing changes.
         """
         if self._loader is None:
             raise RuntimeError("no engine loader configured")
         with self._lock:
             try:
-                pool = pool_source()
-                engine = self._loader(pool)
+                engine = self._loader(self._pool)
                 if reload and engine.stale_from is not None:
                     raise ModelNotFoundError(
                         f"{self._uri} cannot be resolved (only the local copy "
@@ -169,16 +189,24 @@ class EngineState:
                 self._problem = str(err)
                 raise
             loaded = LoadedEngine(engine, engine.model_version, utcnow(), self._uri)
-            self._pool, self._loaded, self._problem = pool, loaded, None
+            self._loaded, self._problem = loaded, None
         self._changed(loaded)
         return loaded
 
-    def replace_pool(self, pool_source: Callable[[], pd.DataFrame]) -> None:
-        """Serve the pool as stored now (e.g. after another process changed it): the new engine
-        is built while requests keep using the old one, then swapped in. The pool is read under
-        the writers' lock, so it includes every change this process has committed."""
+    def catch_up(self, changes: Callable[[int], PoolChanges]) -> bool:
+        """Apply the pool changes committed after :attr:`revision` (e.g. by another process):
+        ``changes(revision)`` reads only the rows those changes wrote; the engines over the new
+        pool are built while requests keep using the old ones, then swapped in. Returns whether
+        the pool changed. Runs under the writers' lock, so it never interleaves with a write
+        of this process and never applies a row older than the one served."""
         with self._lock:
-            pool = pool_source()
+            if self._revision is None:
+                raise RuntimeError("the pool's revision is unknown: read the whole pool")
+            delta = changes(self._revision)
+            if not delta:
+                self._revision = max(self._revision, delta.revision)
+                return False
+            pool = merged_pool(self._pool, delta.upserted, delta.removed)
             loaded = self._loaded
             if loaded is not None:
                 engine = loaded.engine.with_therapists(pool)
@@ -187,6 +215,8 @@ class EngineState:
             if experiment is not None:
                 experiment = experiment.with_therapists(pool)
             self._pool, self._loaded, self._experiment = pool, loaded, experiment
+            self._revision = max(self._revision, delta.revision)
+        return True
 
     @contextmanager
     def pool_writer(self) -> Iterator[PoolWriter]:
@@ -197,6 +227,9 @@ class EngineState:
             if writer.staged:
                 self._pool, self._loaded = writer.pool, writer.loaded
                 self._experiment = writer.experiment
+                if writer.revision is not None and self._revision == writer.revision - 1:
+                    # no other change came between: the pool is at the writer's revision
+                    self._revision = writer.revision
         if writer.staged:
             self._changed(writer.loaded)
 
@@ -247,4 +280,4 @@ class EngineState:
             self._on_change(loaded)
 
 
-__all__ = ["EngineState", "LoadedEngine", "PoolWriter"]
+__all__ = ["EngineState", "LoadedEngine", "PoolWriter", "merged_pool"]

@@ -8,8 +8,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from api.auth import Authenticator
 from api.engine_port import ArmLoader, EngineLoader, ExperimentReporter
 from api.engine_state import EngineState
@@ -19,7 +17,7 @@ from api.storage.audit import audit_secret
 from api.storage.changes import Topic, bump, counters
 from api.storage.database import Database, check_database
 from api.storage.experiments import active_experiment
-from api.storage.therapists import load_pool
+from api.storage.therapists import PoolChanges, pool_changes, pool_snapshot
 from core.config import ExperimentConfig
 from core.settings import Settings
 
@@ -52,10 +50,11 @@ class Runtime:
     _sync: threading.Thread | None = None
     _writable: tuple[float, str | None] = (-1e18, None)
 
-    def read_pool(self) -> pd.DataFrame:
-        """The active therapists as stored (a typed frame)."""
+    def pool_changes(self, since: int) -> PoolChanges:
+        """The therapist profiles written after revision ``since`` (see
+        :func:`api.storage.therapists.pool_changes`)."""
         with self.database.read_session() as session:
-            return load_pool(session)
+            return pool_changes(session, since)
 
     def configured_experiment(self) -> tuple[ExperimentConfig | None, str | None]:
         """(the experiment in force, where it comes from): the database's active one; before
@@ -109,13 +108,13 @@ class Runtime:
             now = counters(session)
         moved = [t for t, n in now.items() if self._seen.get(t) != n]
         self._seen = now
-        if Topic.THERAPISTS in moved:
-            self.engines.replace_pool(self.read_pool)
+        if now[Topic.THERAPISTS] != self.engines.revision:
+            self.engines.catch_up(self.pool_changes)
         if Topic.KEYS in moved:
             self.keys.forget()
         if Topic.MODEL in moved and self.engines.can_load:
             try:
-                loaded = self.engines.load(self.read_pool, reload=True)
+                loaded = self.engines.load(reload=True)
             except Exception as err:
                 log.warning("model change announced but not loadable here: %s", err)
             else:
@@ -166,12 +165,13 @@ def start_runtime(
     database = check_database(settings.database)
     with database.read_session() as session:
         seen = counters(session)  # read before the pool: a later change is never missed
-        pool = load_pool(session)
+        revision, pool = pool_snapshot(session)
         secret = audit_secret(session)
     engines = EngineState(
         loader,
         settings.model_uri,
         pool,
+        revision=revision,
         on_change=lambda loaded: metrics.set_model(None if loaded is None else loaded.version),
         arm_loader=arm_loader,
     )
@@ -191,7 +191,7 @@ def start_runtime(
         log.warning("no engine loader configured: serving without a model")
     else:
         try:
-            loaded = engines.load(runtime.read_pool)
+            loaded = engines.load()
         except Exception as err:
             log.warning("model not loaded (%s: %s); /readyz stays 503", type(err).__name__, err)
         else:

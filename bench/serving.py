@@ -29,6 +29,7 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pycountry  # noqa: E402
 
 from api.storage.records import frame_records  # noqa: E402
 from features.dataset import load_dataset  # noqa: E402
@@ -74,7 +75,11 @@ def regional_world(
     therapists = world.dataset.therapists.copy()
     intakes = world.dataset.intakes.copy()
     rng = np.random.default_rng(0)
-    names = [f"US-R{k:02d}" for k in range(n_regions)]
+    # Real ISO 3166-2 codes, as the input contract requires: the 50 US states.
+    states = sorted(
+        s.code for s in pycountry.subdivisions.get(country_code="US") if s.type == "State"
+    )
+    names = states[:n_regions]
     therapists["licensed_regions"] = [
         [names[k]] for k in rng.integers(0, n_regions, len(therapists))
     ]

@@ -60,9 +60,7 @@ async def reload_model(_key: AdminKey, runtime: RuntimeDep) -> ReloadResult:
             status_code=409, detail="this server was started without a model loader"
         )
     try:
-        loaded = await run_in_threadpool(
-            lambda: runtime.engines.load(runtime.read_pool, reload=True)
-        )
+        loaded = await run_in_threadpool(lambda: runtime.engines.load(reload=True))
     except (ModelNotFoundError, ModelFormatError) as err:
         runtime.metrics.reloads.labels("failed").inc()
         log.warning("model reload failed, still serving the previous model: %s", err)

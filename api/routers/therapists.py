@@ -11,6 +11,7 @@ from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from api.deps import RuntimeDep, SessionDep, TherapistsKey
+from api.engine_state import merged_pool
 from api.frames import body_frame
 from api.routers.common import AUTHENTICATED, NOT_FOUND
 from api.runtime import Runtime
@@ -26,6 +27,7 @@ from api.schemas import (
     clean_text,
     identifier,
 )
+from api.storage.changes import Topic, bump
 from api.storage.therapists import (
     delete_therapists,
     get_therapist,
@@ -43,16 +45,6 @@ TherapistId = Annotated[
 ]
 
 
-def _next_pool(
-    pool: pd.DataFrame, upserted: pd.DataFrame | None, removed: Sequence[str]
-) -> pd.DataFrame:
-    ids = set(removed) | (set(upserted["therapist_id"]) if upserted is not None else set())
-    kept = pool[~pool["therapist_id"].isin(ids)]
-    if upserted is not None and len(upserted):
-        kept = upserted if kept.empty else pd.concat([kept, upserted], ignore_index=True)
-    return kept.sort_values("therapist_id", kind="stable").reset_index(drop=True)
-
-
 def write_pool(
     runtime: Runtime,
     session: Session,
@@ -66,11 +58,15 @@ def write_pool(
     Returns the ids created (not updated) by the upsert.
     """
     with runtime.engines.pool_writer() as writer:
-        writer.stage(_next_pool(writer.pool, upserted, removed))
-        created = upsert_therapists(session, upserted) if upserted is not None else set()
+        writer.stage(merged_pool(writer.pool, upserted, removed))
+        revision = bump(session, Topic.THERAPISTS)
+        created: set[str] = set()
+        if upserted is not None:
+            created = upsert_therapists(session, upserted, revision=revision)
         if removed:
-            delete_therapists(session, removed)
+            delete_therapists(session, removed, revision=revision)
         session.commit()
+        writer.revision = revision
     return created
 
 
@@ -135,9 +131,11 @@ def patch_therapist(
         current = _found(session, therapist_id)
         merged = {**current, **body.record(exclude_unset=True), "therapist_id": therapist_id}
         frame = body_frame(THERAPISTS, [merged])
-        writer.stage(_next_pool(writer.pool, frame, ()))
-        upsert_therapists(session, frame)
+        writer.stage(merged_pool(writer.pool, frame))
+        revision = bump(session, Topic.THERAPISTS)
+        upsert_therapists(session, frame, revision=revision)
         session.commit()
+        writer.revision = revision
     return Therapist.model_validate(_found(session, therapist_id))
 
 

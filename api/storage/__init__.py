@@ -25,10 +25,13 @@ from api.storage.models import (
     TherapistRow,
 )
 from api.storage.therapists import (
+    PoolChanges,
     delete_therapists,
     get_therapist,
     list_therapists,
     load_pool,
+    pool_changes,
+    pool_snapshot,
     therapist_records,
     upsert_therapists,
 )
@@ -52,6 +55,7 @@ __all__ = [
     "ImpressionRow",
     "IntakeRow",
     "KeyRecord",
+    "PoolChanges",
     "Recorded",
     "ShadowImpressionRow",
     "ShadowShown",
@@ -74,6 +78,8 @@ __all__ = [
     "load_pool",
     "normalize_url",
     "open_database",
+    "pool_changes",
+    "pool_snapshot",
     "record_access",
     "record_event",
     "revoke_key",

@@ -38,8 +38,10 @@ class ChangeRow(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-def bump(session: Session, topic: Topic) -> None:
-    """Count one change of ``topic`` in the session's transaction (no commit)."""
+def bump(session: Session, topic: Topic) -> int:
+    """Count one change of ``topic`` in the session's transaction (no commit); returns the new
+    counter. The update holds the counter row's lock until the transaction ends, so concurrent
+    changes of one topic get consecutive counters in commit order."""
     result = session.execute(
         update(ChangeRow)
         .where(ChangeRow.topic == topic.value)
@@ -47,6 +49,15 @@ def bump(session: Session, topic: Topic) -> None:
     )
     if not getattr(result, "rowcount", 0):
         session.add(ChangeRow(topic=topic.value, counter=1, changed_at=utcnow()))
+        session.flush()
+        return 1
+    return counter(session, topic)
+
+
+def counter(session: Session, topic: Topic) -> int:
+    """One topic's counter (0 when never changed)."""
+    found = session.scalar(select(ChangeRow.counter).where(ChangeRow.topic == topic.value))
+    return int(found or 0)
 
 
 def counters(session: Session) -> dict[str, int]:
@@ -55,4 +66,4 @@ def counters(session: Session) -> dict[str, int]:
     return {t.value: int(found.get(t.value, 0)) for t in Topic}
 
 
-__all__ = ["ChangeRow", "Topic", "bump", "counters"]
+__all__ = ["ChangeRow", "Topic", "bump", "counter", "counters"]

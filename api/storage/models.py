@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from api.storage.types import BigId, JSONValue, UTCDateTime, utcnow
@@ -52,6 +52,8 @@ class TherapistRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    revision: Mapped[int] = mapped_column(BigInteger, index=True, default=0, server_default="0")
+    """The ``therapists`` change counter of the transaction that last wrote this row."""
 
 
 class IntakeRow(Base):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from api.storage.changes import Topic, bump
+from api.storage.changes import Topic, bump, counter
 from api.storage.models import TherapistRow
 from api.storage.records import frame_records, typed_frame
 from api.storage.types import utcnow
@@ -17,10 +18,14 @@ from api.storage.upsert import upsert
 from features.schemas import THERAPISTS
 
 
-def upsert_therapists(session: Session, therapists: pd.DataFrame) -> set[str]:
+def upsert_therapists(
+    session: Session, therapists: pd.DataFrame, *, revision: int | None = None
+) -> set[str]:
     """Insert or replace profiles from a typed therapists frame (un-deleting any); no commit.
 
-    Returns the ids that did not exist before (created).
+    The rows get ``revision`` (the caller's :func:`bump` of the ``therapists`` counter in this
+    transaction), or a bump of their own when it is None. Returns the ids that did not exist
+    before (created).
     """
     records = frame_records(therapists, THERAPISTS)
     if not records:
@@ -29,10 +34,14 @@ def upsert_therapists(session: Session, therapists: pd.DataFrame) -> set[str]:
     existing = set(
         session.scalars(select(TherapistRow.therapist_id).where(TherapistRow.therapist_id.in_(ids)))
     )
+    if revision is None:
+        revision = bump(session, Topic.THERAPISTS)
     now = utcnow()
-    rows = [{**r, "created_at": now, "updated_at": now, "deleted_at": None} for r in records]
+    rows = [
+        {**r, "created_at": now, "updated_at": now, "deleted_at": None, "revision": revision}
+        for r in records
+    ]
     upsert(session, TherapistRow, rows, key="therapist_id", keep=("created_at",))
-    bump(session, Topic.THERAPISTS)
     return set(ids) - existing
 
 
@@ -64,16 +73,21 @@ def list_therapists(
     return _records(query.order_by(TherapistRow.therapist_id).limit(limit), session)
 
 
-def delete_therapists(session: Session, therapist_ids: Sequence[str]) -> int:
-    """Soft-delete active profiles (history still refers to them); no commit. Returns the count."""
+def delete_therapists(
+    session: Session, therapist_ids: Sequence[str], *, revision: int | None = None
+) -> int:
+    """Soft-delete active profiles (history still refers to them); no commit. Returns the count.
+    ``revision`` as for :func:`upsert_therapists`."""
+    if revision is None:
+        revision = bump(session, Topic.THERAPISTS)
+    now = utcnow()
     result = session.execute(
         update(TherapistRow)
         .where(
             TherapistRow.therapist_id.in_(list(therapist_ids)), TherapistRow.deleted_at.is_(None)
         )
-        .values(deleted_at=utcnow())
+        .values(deleted_at=now, updated_at=now, revision=revision)
     )
-    bump(session, Topic.THERAPISTS)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -90,11 +104,56 @@ def load_pool(session: Session) -> pd.DataFrame:
     return typed_frame(THERAPISTS, therapist_records(session), file="database:therapists")
 
 
+@dataclass(frozen=True)
+class PoolChanges:
+    """What changed in the pool after some revision (see :func:`pool_changes`)."""
+
+    revision: int
+    """The ``therapists`` counter these changes bring a pool up to (read before the rows, so
+    every change up to it is included; a few later ones may be too)."""
+    upserted: pd.DataFrame
+    """The active profiles written after the revision asked about (a typed frame)."""
+    removed: list[str]
+    """Ids soft-deleted after it."""
+
+    def __bool__(self) -> bool:
+        return bool(len(self.upserted) or self.removed)
+
+
+def pool_snapshot(session: Session) -> tuple[int, pd.DataFrame]:
+    """(revision, the whole active pool as of at least that revision)."""
+    revision = counter(session, Topic.THERAPISTS)
+    return revision, load_pool(session)
+
+
+def pool_changes(session: Session, since: int) -> PoolChanges:
+    """The profiles written (upserted or deleted) by changes after revision ``since``: a
+    primary-index range read, so its cost follows the size of the change, not of the pool."""
+    revision = counter(session, Topic.THERAPISTS)
+    query = (
+        select(*_CONTRACT, TherapistRow.deleted_at)
+        .where(TherapistRow.revision > since)
+        .order_by(TherapistRow.therapist_id)
+    )
+    active: list[dict[str, Any]] = []
+    removed: list[str] = []
+    for row in _records(query, session):
+        if row.pop("deleted_at") is None:
+            active.append(row)
+        else:
+            removed.append(str(row["therapist_id"]))
+    upserted = typed_frame(THERAPISTS, active, file="database:therapists")
+    return PoolChanges(revision, upserted, removed)
+
+
 __all__ = [
+    "PoolChanges",
     "delete_therapists",
     "get_therapist",
     "list_therapists",
     "load_pool",
+    "pool_changes",
+    "pool_snapshot",
     "therapist_records",
     "upsert_therapists",
 ]

@@ -74,8 +74,17 @@ def test_migrations_match_the_models(db: Database) -> None:
 
 
 def test_models_carry_exactly_the_contract_columns() -> None:
-    # status / n_eligible: what each match request answered (for online fairness reports).
-    bookkeeping = {"created_at", "updated_at", "deleted_at", "received_at", "status", "n_eligible"}
+    # status / n_eligible: what each match request answered (for online fairness reports);
+    # revision: the change that last wrote a therapist row (how other processes catch up).
+    bookkeeping = {
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "received_at",
+        "status",
+        "n_eligible",
+        "revision",
+    }
     for model, table in ((TherapistRow, THERAPISTS), (IntakeRow, INTAKES)):
         columns = [c.name for c in model.__table__.columns]
         assert [c for c in columns if c not in bookkeeping] == table.names
