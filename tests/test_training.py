@@ -172,3 +172,16 @@ def test_model_beats_baselines_and_profile_oracle_on_shipped_world() -> None:
     uplift = result.scorecard["uplift_at_5"]
     for other in ("random", "rules", "logistic", "lambdarank_logged", "profile_oracle"):
         assert uplift["model"] > uplift[other], (other, uplift.to_dict())
+
+
+def test_cv_folds_keep_intakes_whole_and_cover_every_row() -> None:
+    import numpy as np
+
+    from training.fit import group_folds
+
+    group = np.repeat(np.arange(40), 3)
+    folds = group_folds(group, 5, seed=0)
+    seen = np.concatenate([valid for _, valid in folds])
+    assert sorted(seen.tolist()) == list(range(len(group)))
+    for train, valid in folds:
+        assert not set(group[train]) & set(group[valid])

@@ -45,6 +45,12 @@ class TrainConfig:
     early_stopping_fraction: float = 0.15
     """Share of training intakes held out to pick the number of boosting rounds."""
     max_rounds: int = 3000
+    outcome_cv_folds: int = 5
+    """Folds (of whole intakes) of the cross-validation that picks the outcome booster's rounds
+    when it has at most ``outcome_cv_max_rows`` rows; the booster is then refitted on all of
+    them. 0 or 1: the early-stopping holdout as for the engagement booster."""
+    outcome_cv_max_rows: int = 50_000
+    """Above this many outcome rows the early-stopping holdout is large enough (and cheaper)."""
     dask_rounds: int = 300
     """Boosting rounds with ``--engine dask`` (lightgbm.dask has no early stopping)."""
     engagement_weight: float = 0.25
