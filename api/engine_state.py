@@ -206,15 +206,13 @@ class EngineState:
             if not delta:
                 self._revision = max(self._revision, delta.revision)
                 return False
-            pool = merged_pool(self._pool, delta.upserted, delta.removed)
-            loaded = self._loaded
-            if loaded is not None:
-                engine = loaded.engine.with_therapists(pool)
-                loaded = replace(loaded, engine=engine, version=engine.model_version)
-            experiment = self._experiment
-            if experiment is not None:
-                experiment = experiment.with_therapists(pool)
-            self._pool, self._loaded, self._experiment = pool, loaded, experiment
+            writer = PoolWriter(self._pool, self._loaded, self._experiment)
+            writer.stage(merged_pool(self._pool, delta.upserted, delta.removed))
+            self._pool, self._loaded, self._experiment = (
+                writer.pool,
+                writer.loaded,
+                writer.experiment,
+            )
             self._revision = max(self._revision, delta.revision)
         return True
 

@@ -108,6 +108,23 @@ def group_folds(group: npt.NDArray[np.int64], folds: int, seed: int) -> list[tup
     return [(np.flatnonzero(of_row != k), np.flatnonzero(of_row == k)) for k in range(folds)]
 
 
+def _dataset(
+    x: npt.NDArray[np.float32],
+    y: npt.NDArray[np.float64],
+    feature_names: list[str],
+    *,
+    free_raw_data: bool = True,
+) -> lgb.Dataset:
+    """The LightGBM dataset of a feature matrix, its named and categorical features declared."""
+    return lgb.Dataset(
+        x,
+        label=y,
+        feature_name=feature_names,
+        categorical_feature=categorical_features(feature_names),
+        free_raw_data=free_raw_data,
+    )
+
+
 def cv_rounds(
     x: npt.NDArray[np.float32],
     y: npt.NDArray[np.float64],
@@ -124,13 +141,7 @@ def cv_rounds(
     stopping often ends after a few dozen rounds (an underfitted booster); averaging the curve
     over folds and refitting on every row uses all the data for both choices.
     """
-    data = lgb.Dataset(
-        x,
-        label=y,
-        feature_name=feature_names,
-        categorical_feature=categorical_features(feature_names),
-        free_raw_data=False,
-    )
+    data = _dataset(x, y, feature_names, free_raw_data=False)
     result = lgb.cv(
         booster_params(config, feature_names),
         data,
@@ -156,20 +167,9 @@ def fit_booster(
     params = booster_params(config, feature_names)
     if cv_folds > 1:
         rounds = cv_rounds(x, y, group, config, feature_names, folds=cv_folds)
-        data = lgb.Dataset(
-            x,
-            label=y,
-            feature_name=feature_names,
-            categorical_feature=categorical_features(feature_names),
-        )
-        return lgb.train(params, data, num_boost_round=rounds)
+        return lgb.train(params, _dataset(x, y, feature_names), num_boost_round=rounds)
     stop = _split_groups(group, config.early_stopping_fraction, config.seed)
-    train = lgb.Dataset(
-        x[~stop],
-        label=y[~stop],
-        feature_name=feature_names,
-        categorical_feature=categorical_features(feature_names),
-    )
+    train = _dataset(x[~stop], y[~stop], feature_names)
     valid = lgb.Dataset(x[stop], label=y[stop], reference=train)
     return lgb.train(
         params,
