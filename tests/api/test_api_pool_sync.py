@@ -10,7 +10,7 @@ import pytest
 from api_support import FakeLoader, therapist
 
 from api import open_database
-from api.engine_state import EngineState
+from api.engine_state import EngineState, merged_pool
 from api.storage import (
     Database,
     PoolChanges,
@@ -99,17 +99,22 @@ def test_catching_up_reads_only_the_changed_rows(db: Database) -> None:
     assert _served(state)["t3"] == 70.0
 
 
-def test_own_write_advances_the_revision_so_it_is_not_read_back(db: Database) -> None:
-    _write(db, _frame("t1", "t2", session_fee=100.0))
-    state = _state(db)
-    start = state.revision
+def _own_write(state: EngineState, db: Database, upserted: pd.DataFrame) -> int:
+    """A write through this process, as ``api.routers.therapists.write_pool`` makes it."""
     with state.pool_writer() as writer, db.session() as session:
-        upserted = _frame("t1", session_fee=50.0)
-        writer.stage(pd.concat([upserted, state.pool.iloc[1:]], ignore_index=True))
+        writer.stage(merged_pool(writer.pool, upserted))
         revision = bump(session, Topic.THERAPISTS)
         upsert_therapists(session, upserted, revision=revision)
         session.commit()
         writer.revision = revision
+    return revision
+
+
+def test_own_write_advances_the_revision_so_it_is_not_read_back(db: Database) -> None:
+    _write(db, _frame("t1", "t2", session_fee=100.0))
+    state = _state(db)
+    start = state.revision
+    revision = _own_write(state, db, _frame("t1", session_fee=50.0))
     assert state.revision == revision == (start or 0) + 1
     read = Reader(db)
     assert not state.catch_up(read)
@@ -117,13 +122,7 @@ def test_own_write_advances_the_revision_so_it_is_not_read_back(db: Database) ->
 
     # another change slipped in before ours: ours is read back, with the other one
     _write(db, _frame("t2", session_fee=60.0))
-    with state.pool_writer() as writer, db.session() as session:
-        upserted = _frame("t1", session_fee=40.0)
-        writer.stage(pd.concat([upserted, state.pool.iloc[1:]], ignore_index=True))
-        revision = bump(session, Topic.THERAPISTS)
-        upsert_therapists(session, upserted, revision=revision)
-        session.commit()
-        writer.revision = revision
+    revision = _own_write(state, db, _frame("t1", session_fee=40.0))
     assert state.revision == revision - 2
     assert state.catch_up(read)
     assert _served(state) == {"t1": 40.0, "t2": 60.0}
