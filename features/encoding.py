@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from core.ids import positions
 from features import bitset
 from features.bitset import Words
 from features.schemas import INTAKES, THERAPISTS
@@ -327,7 +328,7 @@ class IntakeBatch:
 
     def rows_of(self, intake_ids: Sequence[Any]) -> I64:
         """Row of each intake id in this batch (−1 where absent)."""
-        return pd.Index(self.ids.astype(str)).get_indexer(pd.Index(intake_ids).astype(str))
+        return positions(self.ids, intake_ids)
 
     @property
     def severity(self) -> F32:
@@ -376,10 +377,9 @@ class Pairs:
     ) -> Pairs:
         """Each interaction row as (its intake's row in ``batch``, its therapist's row in
         ``pool``); −1 where the id is absent."""
-        therapists = pd.Index(pool.ids.astype(str))
         return cls(
-            batch.rows_of(interactions["intake_id"]).astype(np.int64),
-            therapists.get_indexer(pd.Index(interactions["therapist_id"]).astype(str)),
+            batch.rows_of(interactions["intake_id"]),
+            positions(pool.ids, interactions["therapist_id"]),
         )
 
 

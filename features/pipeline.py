@@ -284,11 +284,19 @@ def _tr_retention(c: PairContext) -> F32:
     return np.asarray(c.tables["tr"]["retention"][c.j], dtype=np.float32)
 
 
+TEXT_CHUNK = 16_384
+"""Pairs per block of the text-similarity dot products (their gathered vectors stay in cache)."""
+
+
 def _text_similarity(c: PairContext) -> F32:
-    a, b = c.intake_text[c.i], c.tables["bio_text"][c.j]
-    sim = np.einsum("ij,ij->i", a, b)
-    empty = ~a.any(1) | ~b.any(1)
-    return np.where(empty, np.nan, sim).astype(np.float32)
+    intake, bio = c.intake_text, c.tables["bio_text"]
+    sim = np.empty(len(c.i), dtype=np.float32)
+    for start in range(0, len(c.i), TEXT_CHUNK):
+        i, j = c.i[start : start + TEXT_CHUNK], c.j[start : start + TEXT_CHUNK]
+        sim[start : start + TEXT_CHUNK] = np.einsum("ij,ij->i", intake[i], bio[j])
+    empty = ~np.any(intake, axis=1)[c.i] | ~np.any(bio, axis=1)[c.j]
+    sim[empty] = np.nan
+    return sim
 
 
 @dataclass(frozen=True)
@@ -630,12 +638,14 @@ class FeaturePipeline:
         track_record: TrackRecord | None = None,
         intake_text: F32 | None = None,
         columns: npt.NDArray[np.int64] | None = None,
+        into: F32 | None = None,
     ) -> F32:
         """The ``(len(pairs), len(FEATURES))`` float32 matrix; NaN marks a missing value.
 
         With ``columns`` (positions in :data:`FEATURES`) only those features are computed, in
         that order: training computes the profile columns once and the track-record columns
-        (:data:`TRACK_RECORD_COLUMNS`) once per fold.
+        (:data:`TRACK_RECORD_COLUMNS`) once per fold. With ``into`` (a full-width matrix with a
+        row per pair) the features are written into their own columns of it, which is returned.
         """
         if not hasattr(self, "text_"):
             raise NotFittedError("FeaturePipeline is not fitted")
@@ -652,8 +662,12 @@ class FeaturePipeline:
             tables=self._pool_tables(pool, tr),
             intake_text=intake_text if intake_text is not None else np.zeros((0, 0), np.float32),
         )
-        out = np.empty((len(pairs), len(wanted)), dtype=np.float32)
-        for k, column in enumerate(wanted):
+        if into is None:
+            out = np.empty((len(pairs), len(wanted)), dtype=np.float32)
+            targets: npt.NDArray[np.int64] = np.arange(len(wanted))
+        else:
+            out, targets = into, wanted
+        for k, column in zip(targets, wanted, strict=True):
             out[:, k] = FEATURES[column].compute(ctx)
         return out
 

@@ -98,8 +98,8 @@ def logged_rows(
         pairs = Pairs.of_interactions(dataset.interactions, batch, pool)
     inter = dataset.interactions
     started = has_outcome(inter)
-    x = np.empty((len(pairs), len(pipeline.feature_names)), dtype=np.float32)
-    x[:, PROFILE_COLUMNS] = pipeline.transform(batch, pool, pairs, columns=PROFILE_COLUMNS)
+    x = np.empty((len(pairs), len(pipeline.feature_names)), dtype=np.float32, order="F")
+    pipeline.transform(batch, pool, pairs, columns=PROFILE_COLUMNS, into=x)
     # outcome_rows(dataset), read off the encodings: the primary domain is the batch's.
     outcomes = pipeline.outcomes_of(
         inter[started], batch, pool, pairs.take(started), x[started][:, PROFILE_COLUMNS]
@@ -113,9 +113,7 @@ def logged_rows(
                 batch, pool, pairs.take(rows), track_record=record, columns=TRACK_RECORD_COLUMNS
             )
     else:
-        x[:, TRACK_RECORD_COLUMNS] = pipeline.transform(
-            batch, pool, pairs, columns=TRACK_RECORD_COLUMNS
-        )
+        pipeline.transform(batch, pool, pairs, columns=TRACK_RECORD_COLUMNS, into=x)
     return LoggedRows(batch, pairs, x, pairs.intake_idx, inter, outcomes)
 
 
