@@ -117,14 +117,14 @@ def test_heldout_fairness_inputs_equal_the_engines_answers(
 def test_candidate_sets_read_off_the_heldout_scoring_equal_the_engines(
     fitted: Fitted, phase_one_size: int, max_intakes: int | None
 ) -> None:
-    """The promotion gate's candidate sets come from the job's held-out scoring (beyond a truth
-    subset, the other logged intakes are scored on the same encodings): the candidate's and a
-    champion's (another pipeline, re-featurised) equal the engine's own scoring."""
+    """The promotion gate's candidate sets come from the job's held-out scoring (of the evaluated
+    subset of held-out intakes): the candidate's and a champion's (another pipeline,
+    re-featurised) equal the engine's own scoring of the same intakes."""
     config = MatcherConfig(phase_one_size=phase_one_size)
-    valid = fitted.heldout.valid
     heldout = score_holdout(
-        fitted.model, valid, fitted.pool, batch=fitted.batch, max_intakes=max_intakes
+        fitted.model, fitted.heldout.valid, fitted.pool, batch=fitted.batch, max_intakes=max_intakes
     )
+    valid = heldout.valid
     feedback = LoggedFeedback.from_dataset(valid)
     other = FeaturePipeline(text_dims=8, seed=3).fit(fitted.train, fitted.pool, fitted.batch)
     other_rows = logged_rows(other, fitted.train, fitted.pool, batch=fitted.batch)
@@ -140,8 +140,10 @@ def test_candidate_sets_read_off_the_heldout_scoring_equal_the_engines(
         np.testing.assert_array_equal(mine.candidates.serving_score, engine.serving_score)
         np.testing.assert_array_equal(mine.benefit, model.benefit(engine.x))
         np.testing.assert_array_equal(mine.engagement, model.engagement_probability(engine.x))
-    if max_intakes is not None:  # some logged intakes were scored beyond the subset
-        assert len(heldout.candidates.intakes) < feedback.n
+    if max_intakes is not None:  # only the evaluated subset's logs are read
+        assert feedback.n <= len(valid.intakes) == max_intakes < len(fitted.heldout.valid.intakes)
+        with pytest.raises(ValueError, match="did not evaluate"):
+            heldout_candidates(heldout, LoggedFeedback.from_dataset(fitted.heldout.valid))
     if phase_one_size < 300:  # the phase-one cut happened
         assert np.bincount(engine.group).max() == phase_one_size
 

@@ -65,8 +65,12 @@ class TrainConfig:
     labels: LabelConfig = field(default_factory=LabelConfig)
     booster: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_BOOSTER))
     top_k: tuple[int, ...] = (1, 5, 10)
-    max_truth_intakes: int | None = 4000
-    """Validation intakes scored against a world's truth (seeded subset; None = all)."""
+    max_eval_intakes: int | None = 4000
+    """Held-out intakes evaluated (a seeded subset; None = all): their pairs are scored once and
+    read by the scorecard, the fairness report and the promotion gate (truth uplift or
+    off-policy difference). Scoring costs prediction time in proportion (each eligible pair
+    through every tree), so at large held-out splits the cap keeps evaluation a small share of
+    the job; the gate's interval widens as 1/√n below it."""
     baselines: bool = True
     fairness: FairnessConfig = field(default_factory=FairnessConfig)
     """How the run's offline fairness report (held-out split) is computed and judged."""

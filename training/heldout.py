@@ -3,10 +3,13 @@ evaluation all read.
 
 :func:`score_holdout` featurises and predicts two sets of pairs a single time:
 
-- the logged rows of every held-out intake (NDCG on logged labels), and
-- every eligible (intake, therapist) pair of the non-crisis held-out intakes (a seeded subset of
-  at most ``max_intakes``), with the world's true benefit when there is a truth (U@k, uplift
-  captured, and the fairness report's merit and served lists).
+- the logged rows of the evaluated held-out intakes (NDCG on logged labels, the off-policy
+  estimators' logged lists), and
+- every eligible (intake, therapist) pair of the non-crisis ones, with the world's true benefit
+  when there is a truth (U@k, uplift captured, and the fairness report's merit and served lists).
+
+The evaluated intakes are a seeded subset of at most ``max_intakes`` held-out intakes
+(:func:`evaluation_split`): prediction is the cost that grows with them.
 
 The model's benefit and engagement predictions of both matrices are kept, so no consumer predicts
 the boosters again.
@@ -28,6 +31,7 @@ from matcher.eligibility import Eligibility, eligible_pairs
 from matcher.model import MatchModel
 from matcher.triage import Route, Triage, triage
 from training.matrices import LoggedRows, logged_rows
+from training.splits import subset
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -101,9 +105,10 @@ class Candidates:
 
 @dataclass(frozen=True)
 class HeldOut:
-    """The held-out split scored once by one model."""
+    """The evaluated held-out intakes scored once by one model."""
 
     valid: Dataset
+    """The evaluation split (:func:`evaluation_split` of the held-out split)."""
     pool: TherapistPool
     logged: LoggedRows
     logged_predictions: Predictions
@@ -113,17 +118,18 @@ class HeldOut:
     records only)."""
     batch: IntakeBatch | None = None
     """The encoding of (at least) every held-out intake the scoring used, when it was given
-    one: more held-out intakes can be scored on it (:func:`score_candidates`)."""
+    one: other models' pairs can be featurised on it (:func:`score_candidates`)."""
 
 
-def holdout_intakes(valid: Dataset, max_intakes: int | None, seed: int) -> pd.DataFrame:
-    """The held-out intakes scored against candidates: a seeded subset of at most
-    ``max_intakes`` (all when None), in their original (time) order."""
+def evaluation_split(valid: Dataset, max_intakes: int | None, seed: int) -> Dataset:
+    """The held-out intakes evaluated, with their logged rows: a seeded subset of at most
+    ``max_intakes`` (all when None), in their original (time) order; a split already within
+    the cap is returned as it is."""
     intakes = valid.intakes
-    if max_intakes is not None and len(intakes) > max_intakes:
-        keep = np.random.default_rng(seed).choice(len(intakes), max_intakes, replace=False)
-        intakes = intakes.iloc[np.sort(keep)]
-    return intakes.reset_index(drop=True)
+    if max_intakes is None or len(intakes) <= max_intakes:
+        return valid
+    keep = np.random.default_rng(seed).choice(len(intakes), max_intakes, replace=False)
+    return subset(valid, intakes["intake_id"].iloc[np.sort(keep)].astype(str))
 
 
 def score_candidates(
@@ -182,17 +188,18 @@ def score_holdout(
     seed: int = 0,
     num_threads: int = 1,
 ) -> HeldOut:
-    """Featurise and predict the held-out logged rows and eligible pairs once.
+    """Featurise and predict the logged rows and eligible pairs of the evaluated held-out
+    intakes (:func:`evaluation_split` of ``valid``) once.
 
     ``batch`` is an encoding of (at least) the held-out intakes against ``pool`` (the job's
     one encoding); without it they are encoded here. Features use the model's pipeline as
     fitted on the training split (past track records only); the boosters predict with
     ``num_threads`` threads.
     """
+    valid = evaluation_split(valid, max_intakes, seed)
     logged = logged_rows(model.pipeline, valid, pool, batch=batch)
-    intakes = holdout_intakes(valid, max_intakes, seed)
     candidates = score_candidates(
-        model, valid, pool, intakes, truth=truth, batch=batch, num_threads=num_threads
+        model, valid, pool, valid.intakes, truth=truth, batch=batch, num_threads=num_threads
     )
     logged_predictions = Predictions.of(model, logged.x, num_threads=num_threads)
     return HeldOut(valid, pool, logged, logged_predictions, candidates, model, batch)
@@ -203,7 +210,7 @@ __all__ = [
     "HeldOut",
     "Predictions",
     "Truth",
-    "holdout_intakes",
+    "evaluation_split",
     "score_candidates",
     "score_holdout",
 ]

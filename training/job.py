@@ -140,7 +140,7 @@ def fit_and_evaluate(
         pool,
         truth=truth,
         batch=batch,
-        max_intakes=config.max_truth_intakes,
+        max_intakes=config.max_eval_intakes,
         seed=config.seed,
         num_threads=int(config.booster.get("num_threads", 1)),
     )
@@ -161,7 +161,7 @@ def fit_and_evaluate(
     clock.lap("fairness")
     serving = copy.copy(pipeline)
     serving.track_record_ = _serving_track_record(
-        pipeline, rows, heldout, dataset=dataset, pool=pool, batch=batch
+        pipeline, rows, valid, dataset=dataset, pool=pool, batch=batch
     )
     model = dataclasses.replace(model, pipeline=serving)
     clock.lap("serving_record")
@@ -180,17 +180,17 @@ def fit_and_evaluate(
 def _serving_track_record(
     pipeline: FeaturePipeline,
     rows: LoggedRows | None,
-    heldout: HeldOut,
+    valid: Dataset,
     *,
     dataset: Dataset,
     pool: TherapistPool,
     batch: IntakeBatch,
 ) -> TrackRecord:
     """The track record serving uses: every outcome of the dataset (training and held-out),
-    from the outcome tables the job already built."""
+    the training part from the outcome table the job already built."""
     if rows is None:
         return pipeline.fit_track_record(dataset, pool, batch)
-    table = OutcomeTable.concat([rows.outcomes, heldout.logged.outcomes])
+    table = OutcomeTable.concat([rows.outcomes, pipeline.outcome_table(valid, pool, batch)])
     return table.fit_track_record(pipeline.records)
 
 

@@ -36,7 +36,7 @@ from features.encoding import IntakeBatch, TherapistPool
 from matcher.model import MatchModel
 from matcher.rules import RULES_VERSION, rule_score
 from training.config import TrainConfig
-from training.heldout import Candidates, HeldOut, score_holdout
+from training.heldout import Candidates, HeldOut, evaluation_split, score_holdout
 from training.model_uris import load_model_uri
 from training.offpolicy.candidates import heldout_parts, scored_candidate_set
 from training.offpolicy.evaluate import OffPolicyContext
@@ -91,9 +91,11 @@ class Evidence:
 
 
 def held_out(dataset: Dataset, config: TrainConfig) -> tuple[Dataset, Dataset]:
-    """The (train, held-out) split the training job used (same split function and seed)."""
+    """The training split and the evaluated held-out intakes the training job used (same split
+    function, seed and :func:`~training.heldout.evaluation_split`)."""
     train_ids, valid_ids = time_split(dataset, config.holdout_fraction, seed=config.seed)
-    return subset(dataset, train_ids), subset(dataset, valid_ids)
+    valid = evaluation_split(subset(dataset, valid_ids), config.max_eval_intakes, config.seed)
+    return subset(dataset, train_ids), valid
 
 
 def past_only(
@@ -128,7 +130,7 @@ def _uplift(
         valid,
         TherapistPool.from_frame(valid.therapists),
         truth=truth,
-        max_intakes=config.max_truth_intakes,
+        max_intakes=config.max_eval_intakes,
         seed=config.seed,
     )
     return _heldout_uplift(heldout, config, rules=rules)

@@ -101,7 +101,7 @@ def simulate_config(quick: bool, seed: int) -> TrainConfig:
             folds=2,
             max_rounds=150,
             baselines=False,
-            max_truth_intakes=500,
+            max_eval_intakes=500,
             fairness=FairnessConfig(n_bootstrap=20, min_group_size=5),
         )
     return TrainConfig(

@@ -24,7 +24,7 @@ from matcher.engine import Matcher
 from matcher.model import MatchModel
 from matcher.ranking import serving_order, top_per_group
 from matcher.triage import triage
-from training.heldout import Candidates, HeldOut, score_candidates
+from training.heldout import Candidates, HeldOut
 from training.matrices import logged_rows
 from training.offpolicy.feedback import LoggedFeedback
 from training.offpolicy.targets import TargetLists
@@ -96,35 +96,15 @@ def heldout_parts(
     *,
     num_threads: int = 1,
 ) -> list[Candidates]:
-    """Scored eligible pairs of every intake of ``feedback`` (held-out logs), by ``model``
-    (default: the model that scored ``heldout``).
-
-    The first part is ``heldout``'s own scored pairs (re-featurised once by ``model``'s
-    pipeline when it is another model); the logged intakes they lack (beyond the truth subset)
-    are scored now, on the same encodings.
-    """
+    """Scored eligible pairs of every intake of ``feedback`` (the logs of ``heldout.valid``), by
+    ``model`` (default: the model that scored ``heldout``): ``heldout``'s own scored pairs,
+    re-featurised once by ``model``'s pipeline when it is another model."""
+    if set(feedback.intake_ids.astype(str)) - set(heldout.candidates.intakes["intake_id"]):
+        raise ValueError("feedback holds intakes the held-out scoring did not evaluate")
     own = model is None or model is heldout.model
     model = _scoring_model(heldout, model)
     first = heldout.candidates
-    parts = [first if own else first.rescored(model, heldout.pool, num_threads=num_threads)]
-    intakes = heldout.valid.intakes
-    ids = intakes["intake_id"].astype(str)
-    lacking = ids.isin(feedback.intake_ids.astype(str)) & ~ids.isin(
-        first.intakes["intake_id"].astype(str)
-    )
-    if lacking.any():
-        rest = intakes[lacking.to_numpy()].reset_index(drop=True)
-        parts.append(
-            score_candidates(
-                model,
-                heldout.valid,
-                heldout.pool,
-                rest,
-                batch=heldout.batch,
-                num_threads=num_threads,
-            )
-        )
-    return parts
+    return [first if own else first.rescored(model, heldout.pool, num_threads=num_threads)]
 
 
 def scored_candidate_set(
