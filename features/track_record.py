@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.errors import NotFittedError
+from core.ids import positions
 from features.vocab import Domain, Format
 
 N_DOMAINS = len(Domain)
@@ -279,8 +280,7 @@ class TrackRecord:
         alliance_format (P, F), alliance_format_n (P, F), retention (P,), retention_n (P,);
         therapists without history get the prior (see the class docstring)."""
         self._check()
-        index = {t: i for i, t in enumerate(self.ids_)}
-        rows = np.array([index.get(str(t), -1) for t in pool_ids], dtype=np.int64)
+        rows = positions(self.ids_, pool_ids)
         known = rows >= 0
         safe = np.maximum(rows, 0)
 
