@@ -146,6 +146,13 @@ def scale(n_therapists: int, n_intakes: int, folder: Path | None = None) -> None
     )
     t_raw = time.perf_counter() - t0
     mlflow_s = result.timings.get("mlflow", 0.0)
+    card = result.scorecard
+    print(
+        f"model on this world: uplift@5 {card.loc['model', 'uplift_at_5']:.3f} (profile-only "
+        f"oracle {card.loc['profile_oracle', 'uplift_at_5']:.3f}); rounds: outcome "
+        f"{result.fit.outcome_rounds} on {result.fit.outcome_rows:,} rows, engagement "
+        f"{result.fit.engagement_rounds} on {result.fit.engagement_rows:,} rows"
+    )
     print(
         f"\nwhole job {t_job:.1f} s; raw LightGBM fit of the same matrices, same rounds: "
         f"{t_raw:.1f} s"

@@ -8,6 +8,7 @@ to the same intakes, and the gate's evidence is what it is when the gate scores 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ from synth import SyntheticWorld, WorldConfig, generate_world
 from training.config import TrainConfig
 from training.fairness import heldout_inputs, offline_inputs
 from training.fit import fit_boosters
-from training.heldout import HeldOut, score_holdout
+from training.heldout import HeldOut, Predictions, logged_predictions_of, score_holdout
 from training.matrices import LoggedRows, logged_rows
 from training.offpolicy.candidates import candidate_set, heldout_candidates
 from training.offpolicy.feedback import LoggedFeedback
@@ -166,3 +167,29 @@ def test_the_gate_on_the_heldout_scoring_decides_as_when_it_scores_everything_it
         alone = gather_evidence(fitted.model, against, ds, CONFIG, truth=truth)
         assert scored == alone
         assert scored.champion is not None and np.isfinite(scored.champion)
+
+
+def test_logged_predictions_read_off_the_candidates_equal_predicting_them(fitted: Fitted) -> None:
+    """The held-out logged rows' predictions are taken from the scored candidate pairs where the
+    pair is one of them, and predicted otherwise: either way they are the model's own."""
+    heldout = fitted.heldout
+    direct = Predictions.of(fitted.model, heldout.logged.x)
+    np.testing.assert_array_equal(heldout.logged_predictions.benefit, direct.benefit)
+    np.testing.assert_array_equal(heldout.logged_predictions.engagement, direct.engagement)
+    np.testing.assert_array_equal(heldout.logged_predictions.score, direct.score)
+    # with half the candidate pairs gone, the logged pairs they held are predicted instead
+    cands = heldout.candidates
+    keep = np.arange(len(cands.pairs)) % 2 == 0
+    fewer = dataclasses.replace(
+        cands,
+        pairs=cands.pairs.take(keep),
+        x=cands.x[keep],
+        predictions=Predictions(
+            cands.predictions.benefit[keep],
+            cands.predictions.engagement[keep],
+            cands.predictions.score[keep],
+        ),
+    )
+    partly = logged_predictions_of(fitted.model, heldout.logged, fewer)
+    np.testing.assert_array_equal(partly.benefit, direct.benefit)
+    np.testing.assert_array_equal(partly.engagement, direct.engagement)

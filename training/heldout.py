@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from core.ids import positions
 from features.dataset import Dataset
 from features.encoding import IntakeBatch, Pairs, TherapistPool
 from matcher.eligibility import Eligibility, eligible_pairs
@@ -201,8 +202,36 @@ def score_holdout(
     candidates = score_candidates(
         model, valid, pool, valid.intakes, truth=truth, batch=batch, num_threads=num_threads
     )
-    logged_predictions = Predictions.of(model, logged.x, num_threads=num_threads)
+    logged_predictions = logged_predictions_of(model, logged, candidates, num_threads=num_threads)
     return HeldOut(valid, pool, logged, logged_predictions, candidates, model, batch)
+
+
+def logged_predictions_of(
+    model: MatchModel, logged: LoggedRows, candidates: Candidates, *, num_threads: int = 1
+) -> Predictions:
+    """``model``'s predictions of the logged rows: read off the scored candidate pairs where the
+    logged pair is one of them (same pair, same pipeline: the same features), predicted for the
+    others only (a logged therapist no longer eligible, a crisis intake's list)."""
+    known = np.r_[logged.pairs.therapist_idx, candidates.pairs.therapist_idx]
+    n_pool = int(known.max(initial=0)) + 1
+    own = candidates.pairs.intake_idx * n_pool + candidates.pairs.therapist_idx
+    order = np.argsort(own, kind="stable")
+    intake = positions(candidates.batch.ids, logged.batch.ids[logged.pairs.intake_idx])
+    wanted = intake * n_pool + logged.pairs.therapist_idx
+    found = np.zeros(len(wanted), dtype=bool)
+    row = np.zeros(len(wanted), dtype=np.int64)
+    if len(own):
+        at = np.minimum(np.searchsorted(own[order], wanted), len(own) - 1)
+        found = (intake >= 0) & (own[order][at] == wanted)
+        row = order[at]
+    benefit = np.empty(len(logged.x), dtype=np.float64)
+    engagement = np.empty(len(logged.x), dtype=np.float64)
+    scored = candidates.predictions
+    benefit[found], engagement[found] = scored.benefit[row[found]], scored.engagement[row[found]]
+    if (~found).any():
+        rest = Predictions.of(model, logged.x[~found], num_threads=num_threads)
+        benefit[~found], engagement[~found] = rest.benefit, rest.engagement
+    return Predictions(benefit, engagement, model.combine(benefit, engagement))
 
 
 __all__ = [
@@ -211,6 +240,7 @@ __all__ = [
     "Predictions",
     "Truth",
     "evaluation_split",
+    "logged_predictions_of",
     "score_candidates",
     "score_holdout",
 ]
