@@ -119,15 +119,19 @@ def therapist_records(session: Session, *, include_deleted: bool = False) -> lis
 
 
 def load_pool(session: Session) -> pd.DataFrame:
-    """The active therapists as a typed contract frame, ordered by id: the pool the engine
-    serves. A typed column-wise read (:func:`api.storage.records.stored_frame`): the rows were
-    validated by the contract when they were written and are not re-parsed."""
+    """The active therapists as a typed contract frame, ordered by id (code point order, as
+    :func:`api.engine_state.merged_pool` keeps it, whatever the database's collation): the
+    pool the engine serves. A typed column-wise read (:func:`api.storage.records.stored_frame`):
+    the rows were validated by the contract when they were written and are not re-parsed."""
     query = (
         select(*_STORED)
         .where(TherapistRow.deleted_at.is_(None))
         .order_by(TherapistRow.therapist_id)
     )
-    return _stored_frame(session, query)[0]
+    pool = _stored_frame(session, query)[0]
+    if not pool["therapist_id"].is_monotonic_increasing:  # a collation other than code points
+        pool = pool.sort_values("therapist_id", kind="stable").reset_index(drop=True)
+    return pool
 
 
 @dataclass(frozen=True)
