@@ -7,7 +7,7 @@ engine directly: the composition root (``matcher serve``) hands :func:`api.creat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import pandas as pd
@@ -53,6 +53,14 @@ class MatchEngine(Protocol):
 
     def with_therapists(self, therapists: pd.DataFrame) -> MatchEngine:
         """A new engine with the same model over a new pool (typed therapists frame)."""
+        ...
+
+    def with_changes(
+        self, therapists: pd.DataFrame, upserted: pd.DataFrame | None, removed: Sequence[str]
+    ) -> MatchEngine:
+        """``with_therapists(therapists)`` where ``therapists`` is this engine's pool with the
+        ``upserted`` profiles added or replaced and the ``removed`` ids taken out (ordered by
+        id): the same engine, at a cost that follows the change rather than the pool."""
         ...
 
 

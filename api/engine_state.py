@@ -20,6 +20,7 @@ from api.storage.therapists import PoolChanges
 from api.storage.types import utcnow
 from core.config import CHAMPION_ARM, ExperimentConfig
 from core.errors import ModelFormatError, ModelNotFoundError
+from features.pool_merge import PoolMerge
 from matcher.experiments import assign, assignment_unit
 from matcher.rules import RULES_VERSION
 
@@ -73,17 +74,26 @@ class ServedExperiment:
         engines = {name: e.with_therapists(pool) for name, e in self.engines.items()}
         return replace(self, engines=engines, built_over=pool)
 
+    def with_changes(
+        self, pool: pd.DataFrame, upserted: pd.DataFrame | None, removed: Sequence[str]
+    ) -> ServedExperiment:
+        """The same arms over ``pool``, their pool with these changes (see
+        :meth:`MatchEngine.with_changes`)."""
+        engines = {
+            name: e.with_changes(pool, upserted, removed) for name, e in self.engines.items()
+        }
+        return replace(self, engines=engines, built_over=pool)
+
 
 def merged_pool(
     pool: pd.DataFrame, upserted: pd.DataFrame | None, removed: Sequence[str] = ()
 ) -> pd.DataFrame:
     """``pool`` with ``upserted`` profiles added or replaced and ``removed`` ids taken out,
-    ordered by therapist id (the order the database reads them in)."""
-    ids = set(removed) | (set(upserted["therapist_id"]) if upserted is not None else set())
-    kept = pool[~pool["therapist_id"].isin(ids)]
-    if upserted is not None and len(upserted):
-        kept = upserted if kept.empty else pd.concat([kept, upserted], ignore_index=True)
-    return kept.sort_values("therapist_id", kind="stable").reset_index(drop=True)
+    ordered by therapist id (stable): one :class:`features.pool_merge.PoolMerge`, so a pool
+    already in id order is not sorted again (the new rows are placed by binary search)."""
+    new_ids = [] if upserted is None else [str(t) for t in upserted["therapist_id"]]
+    ids = pool["therapist_id"].to_numpy(dtype=object)
+    return PoolMerge.plan(ids, new_ids, removed).frame(pool, upserted)
 
 
 class PoolWriter:
@@ -103,12 +113,27 @@ class PoolWriter:
         """The ``therapists`` counter of the committed change (set by the writer)."""
 
     def stage(self, pool: pd.DataFrame) -> None:
-        """Prepare the new pool and the engine over it (raises before anything is published)."""
+        """Prepare the new pool and the engine over it, built from scratch (raises before
+        anything is published). A change of a few profiles: :meth:`stage_changes`."""
         if self.loaded is not None:
             engine = self.loaded.engine.with_therapists(pool)
             self.loaded = replace(self.loaded, engine=engine, version=engine.model_version)
         if self.experiment is not None:
             self.experiment = self.experiment.with_therapists(pool)
+        self.pool = pool
+        self.staged = True
+
+    def stage_changes(self, upserted: pd.DataFrame | None, removed: Sequence[str] = ()) -> None:
+        """Prepare the pool with ``upserted`` profiles (a typed frame) added or replaced and
+        ``removed`` ids taken out, and the engines over it updated in proportion to the change
+        (:meth:`MatchEngine.with_changes`: they rank exactly as engines built over the new
+        pool from scratch). Raises before anything is published."""
+        pool = merged_pool(self.pool, upserted, removed)
+        if self.loaded is not None:
+            engine = self.loaded.engine.with_changes(pool, upserted, removed)
+            self.loaded = replace(self.loaded, engine=engine, version=engine.model_version)
+        if self.experiment is not None:
+            self.experiment = self.experiment.with_changes(pool, upserted, removed)
         self.pool = pool
         self.staged = True
 
@@ -207,7 +232,7 @@ class EngineState:
                 self._revision = max(self._revision, delta.revision)
                 return False
             writer = PoolWriter(self._pool, self._loaded, self._experiment)
-            writer.stage(merged_pool(self._pool, delta.upserted, delta.removed))
+            writer.stage_changes(delta.upserted, delta.removed)
             self._pool, self._loaded, self._experiment = (
                 writer.pool,
                 writer.loaded,
@@ -218,7 +243,8 @@ class EngineState:
 
     @contextmanager
     def pool_writer(self) -> Iterator[PoolWriter]:
-        """Change the pool: ``stage`` the new pool, persist it, and it is published on exit."""
+        """Change the pool: ``stage`` (or ``stage_changes``) the new pool, persist it, and it is
+        published on exit."""
         with self._lock:
             writer = PoolWriter(self._pool, self._loaded, self._experiment)
             yield writer

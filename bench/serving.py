@@ -1,10 +1,11 @@
 """Serving latency: in-process matching on a 20,000-therapist pool, and over HTTP.
 
-Run: ``python bench/serving.py [--requests N] [--http] [--shadow]``. One run prints p50/p95/p99 per
-scenario, the share of time spent outside the model's own predict calls, and (with ``--http``)
-the same over uvicorn with 8 concurrent clients. SPEC §6 targets: p99 ≤ 10 ms with the pool split
-across 50 regions, ≤ 50 ms when one region holds all 20,000; ≤ 35 % of time outside predict;
-HTTP p99 ≤ 30 ms at 8 concurrent clients with 0 errors.
+Run: ``python bench/serving.py [--requests N] [--http] [--shadow] [--pool-ops 50000]``. One run
+prints p50/p95/p99 per scenario, the share of time spent outside the model's own predict calls,
+and (with ``--http``) the same over uvicorn with 8 concurrent clients. SPEC §6 targets: p99 ≤ 10
+ms with the pool split across 50 regions, ≤ 50 ms when one region holds all 20,000; ≤ 35 % of
+time outside predict; HTTP p99 ≤ 30 ms at 8 concurrent clients with 0 errors. ``--pool-ops``
+alone: the pool's upkeep at that size (whole-pool read, one upsert/delete, catch_up).
 """
 
 from __future__ import annotations
@@ -512,6 +513,78 @@ def reload_under_load(model_dir: Path, therapists: int, concurrency: int) -> Non
     )
 
 
+def pool_ops(model: MatchModel, therapists: int, repeats: int) -> None:
+    """The pool's upkeep at ``therapists`` on SQLite, through the functions the service calls:
+    reading the whole pool (``load_pool``, at startup), a one-therapist upsert and a delete
+    as ``PUT`` / ``DELETE /v1/therapists/{id}`` do it (``write_pool``: engine update, write,
+    commit), and ``catch_up`` after one change made by another process. Median of
+    ``repeats`` runs of each; one table."""
+    from contextlib import contextmanager
+    from types import SimpleNamespace
+
+    from api import open_database
+    from api.engine_state import EngineState
+    from api.routers.therapists import write_pool
+    from api.storage import load_pool, pool_changes, upsert_therapists
+    from api.storage.changes import Topic, counter
+    from core.settings import Settings
+
+    pool, _ = regional_world(therapists, 50, 10)
+    timings: dict[str, list[float]] = {}
+
+    @contextmanager
+    def timed(name: str) -> Any:
+        start = time.perf_counter()
+        yield
+        timings.setdefault(name, []).append(time.perf_counter() - start)
+
+    with tempfile.TemporaryDirectory(prefix="matcher-bench-pool-") as tmp:
+        db = open_database(Settings(home=Path(tmp), model_uri="unused", database_url=None).database)
+        try:
+            with db.session() as session:
+                upsert_therapists(session, pool)
+                session.commit()
+            for _ in range(repeats):
+                with db.read_session() as session, timed("load_pool (whole pool, startup)"):
+                    served = load_pool(session)
+            with db.read_session() as session:
+                revision = counter(session, Topic.THERAPISTS)
+            state = EngineState(lambda p: Matcher(model, p), "bench", served, revision=revision)
+            with timed("engine build over the pool (startup, reload)"):
+                state.load()
+            runtime: Any = SimpleNamespace(engines=state)  # write_pool uses only the engines
+
+            def changed(k: int) -> pd.DataFrame:
+                row = served.iloc[[k]].reset_index(drop=True)
+                caseload = int(row["current_caseload"].iloc[0]) + 1
+                return row.assign(current_caseload=pd.array([caseload], dtype="Int64"))
+
+            def read(since: int) -> Any:
+                with db.read_session() as session:
+                    return pool_changes(session, since)
+
+            for k in range(repeats):
+                upserted, gone = changed(k), [str(served["therapist_id"].iloc[-1 - k])]
+                with db.session() as session, timed("upsert one therapist (PUT: engine + write)"):
+                    write_pool(runtime, session, upserted=upserted)
+                with (
+                    db.session() as session,
+                    timed("delete one therapist (DELETE: engine + write)"),
+                ):
+                    write_pool(runtime, session, removed=gone)
+                with db.session() as session:  # another process writes one profile
+                    upsert_therapists(session, changed(repeats + k))
+                    session.commit()
+                with timed("catch_up after one remote change"):
+                    state.catch_up(read)
+        finally:
+            db.dispose()
+    print(f"\npool upkeep, {therapists:,} therapists on SQLite (median of {repeats}):")
+    print(f"{'operation':<50}{'seconds':>9}")
+    for name, seconds in timings.items():
+        print(f"{name:<50}{float(np.median(seconds)):9.3f}")
+
+
 HTTP_HEADER = (
     "regions  workers  requests  conc  p50 ms   p95 ms   p99 ms     req/s  non-2xx  transport  "
     "server ms  cpu ms/req  cpu cores"
@@ -542,6 +615,14 @@ def main() -> None:
     parser.add_argument(
         "--shadow", action="store_true", help="Only the extra cost of experiment shadow arms."
     )
+    parser.add_argument(
+        "--pool-ops",
+        type=int,
+        default=0,
+        metavar="THERAPISTS",
+        help="Only the pool's upkeep at this size: load_pool, an upsert, a delete, catch_up.",
+    )
+    parser.add_argument("--pool-repeats", type=int, default=3)
     parser.add_argument("--serve-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_child:
@@ -553,6 +634,9 @@ def main() -> None:
         f"model: outcome booster {model.outcome.current_iteration()} rounds, "
         f"phase one keeps {300} candidates per intake"
     )
+    if args.pool_ops:
+        pool_ops(model, args.pool_ops, args.pool_repeats)
+        return
     if args.shadow:
         for regions in (50, 1):
             shadow_cost(model, regions, args.requests)

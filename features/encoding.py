@@ -20,6 +20,7 @@ import pandas as pd
 from core.ids import positions
 from features import bitset
 from features.bitset import Words
+from features.pool_merge import PoolMerge
 from features.schemas import INTAKES, THERAPISTS
 from features.vocab import (
     CONCERN_DOMAIN,
@@ -140,6 +141,35 @@ def _text(cells: Cells) -> list[str]:
     return ["" if _missing(v) else str(v) for v in cells]
 
 
+def _ranged(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` indexed 0..n−1 (as :meth:`TherapistPool.from_frame` keeps it)."""
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
+        return frame
+    return frame.reset_index(drop=True)
+
+
+def _recode(words: Words, source: Vocabulary, target: Vocabulary) -> Words:
+    """Packed words over ``source`` codes → the same sets over ``target`` codes."""
+    rows, codes = np.nonzero(bitset.members(words, len(source)))
+    moved = target.codes(list(source.values))[codes] if len(codes) else codes
+    return bitset.pack(rows.astype(np.int64), moved.astype(np.int64), len(words), len(target))
+
+
+def _merged_words(
+    old: Vocabulary, kept: Words, new: Vocabulary, added: Words
+) -> tuple[Vocabulary, tuple[Words, Words]]:
+    """The vocabulary of the kept and the added rows together (exactly
+    :meth:`Vocabulary.build` of their values) and both word arrays over it."""
+    used = np.bitwise_or.reduce(kept, axis=0) if len(kept) else np.zeros(kept.shape[1:], np.uint64)
+    present = bitset.members(used[None, :], len(old))[0]
+    still = [v for v, keep in zip(old.values, present.tolist(), strict=True) if keep]
+    vocab = Vocabulary.build([*still, *new.values])
+    return vocab, (
+        kept if vocab.values == old.values else _recode(kept, old, vocab),
+        added if vocab.values == new.values else _recode(added, new, vocab),
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class TherapistPool:
     """A therapist table encoded for vectorised eligibility and features.
@@ -178,7 +208,7 @@ class TherapistPool:
     @classmethod
     def from_frame(cls, therapists: pd.DataFrame) -> TherapistPool:
         """Encode a typed therapists table (as :func:`features.dataset.load_dataset` gives)."""
-        df = therapists.reset_index(drop=True)
+        df = _ranged(therapists)
         col = columns(df, THERAPISTS.names)
         regions = Vocabulary.build(x for xs in col["licensed_regions"] for x in xs)
         languages = Vocabulary.build(x for xs in col["languages"] for x in xs)
@@ -210,6 +240,48 @@ class TherapistPool:
             crisis_trained=_bool(col["crisis_trained"]),
             bios=_text(col["bio"]),
             index={str(t): i for i, t in enumerate(ids)},
+        )
+
+    def updated(
+        self,
+        upserted: pd.DataFrame | None,
+        removed: Sequence[str] = (),
+        *,
+        merge: PoolMerge | None = None,
+        frame: pd.DataFrame | None = None,
+    ) -> TherapistPool:
+        """This pool with the ``upserted`` profiles (a typed frame) added or replaced and the
+        ``removed`` ids taken out, ordered by id: field for field the pool
+        ``from_frame(merged_pool(self.frame, upserted, removed))`` encodes, but only the
+        upserted rows are encoded; the rest are array copies through one :class:`PoolMerge`
+        (``merge``: that plan, when the caller made it to update arrays of its own; ``frame``:
+        the merged frame, when the caller has it already).
+
+        An open vocabulary keeps its codes unless a value arrives or its last therapist
+        leaves; then the packed words are recoded to the new codes (vectorised).
+        """
+        new = TherapistPool.from_frame(self.frame.iloc[:0] if upserted is None else upserted)
+        if merge is None:
+            merge = PoolMerge.plan(self.ids, new.ids, removed, index=self.index)
+        values: dict[str, Any] = {}
+        for name in ("regions", "languages", "payers"):
+            vocab, words = _merged_words(
+                getattr(self, f"{name}_vocab"),
+                getattr(self, name)[merge.kept],
+                getattr(new, f"{name}_vocab"),
+                getattr(new, name),
+            )
+            values[f"{name}_vocab"], values[name] = vocab, merge.take(*words)
+        for f in fields(self):
+            if f.name in values or f.name in ("frame", "bios", "index"):
+                continue
+            values[f.name] = merge.rows(getattr(self, f.name), getattr(new, f.name))
+        bios = merge.rows(np.array(self.bios, dtype=object), np.array(new.bios, dtype=object))
+        return TherapistPool(
+            frame=merge.frame(self.frame, upserted) if frame is None else _ranged(frame),
+            bios=bios.tolist(),
+            index=dict(zip(values["ids"].tolist(), range(len(merge)), strict=True)),
+            **values,
         )
 
     def __len__(self) -> int:

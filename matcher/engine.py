@@ -8,6 +8,7 @@ The one exception is opt-in: with ``exposure_mitigation`` > 0 it keeps running e
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ import pandas as pd
 from core.config import MatcherConfig
 from features.encoding import IntakeBatch, Pairs, Rows, TherapistPool
 from features.pipeline import FEATURE_NAMES
+from features.pool_merge import PoolMerge
 from features.text import TextEmbedder
 from matcher.allocation import allocate
 from matcher.crisis import CrisisDirectory, default_directory
@@ -130,6 +132,11 @@ class ExposureLedger:
         return frame
 
 
+def _names(therapists: pd.DataFrame | None) -> list[str]:
+    """Display names as the engine shows them."""
+    return [] if therapists is None else therapists["display_name"].astype(str).tolist()
+
+
 class BioEmbeddings:
     """Bio text → embedding under one model's text embedder, kept across the engines that
     :meth:`Matcher.with_therapists` builds, so a pool change embeds only the bios it adds."""
@@ -138,8 +145,13 @@ class BioEmbeddings:
         self._lock = threading.Lock()
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
 
-    def embed(self, embedder: TextEmbedder, bios: Sequence[str]) -> npt.NDArray[np.float32]:
-        """``embedder.transform(bios)``, computing only the texts not seen before."""
+    def embed(
+        self, embedder: TextEmbedder, bios: Sequence[str], *, served: Sequence[str] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """``embedder.transform(bios)``, computing only the texts not seen before. ``served``:
+        every bio of the pool being served (default ``bios``: the whole pool's); once the cache
+        holds more than twice as many texts, those not served are forgotten (edited away), so
+        the cache stays bounded and a pool change pays for it in amortised O(change)."""
         with self._lock:
             missing = sorted({b for b in bios if b not in self._vectors})
             if missing:
@@ -147,8 +159,9 @@ class BioEmbeddings:
             if not len(bios):
                 return embedder.transform([])
             out = np.stack([self._vectors[b] for b in bios])
-            if len(self._vectors) > 2 * len(bios) + 1000:  # bios edited away: forget them
-                keep = set(bios)
+            served = bios if served is None else served
+            if len(self._vectors) > 2 * len(served) + 1000:
+                keep = set(served)
                 self._vectors = {b: v for b, v in self._vectors.items() if b in keep}
             return out
 
@@ -182,22 +195,38 @@ class Matcher:
         self.model = model
         self.config = config or MatcherConfig()
         self.crisis = crisis or default_directory()
-        self.pool = TherapistPool.from_frame(therapists)
-        self._names = self.pool.frame["display_name"].astype(str).to_numpy()
-        self._index = CandidateIndex(self.pool)
-        """Therapists by licensed region and age group (built once per pool)."""
-        # Therapist-side feature tables (bio embeddings, track-record alignment) are built here,
-        # with the engine, not by the first request that needs them; bios embedded for an
-        # earlier pool of the same model are reused (a profile change re-embeds one bio).
+        # Bios embedded for an earlier pool of the same model are reused (a profile change
+        # re-embeds one bio); the exposure totals are shared likewise.
         self.bios = bios if bios is not None else BioEmbeddings()
-        self.model.pipeline.bind_pool(
-            self.pool, bio_text=self.bios.embed(self.model.pipeline.text_, self.pool.bios)
-        )
         self.exposure = exposure if exposure is not None else ExposureLedger()
         """Running exposure totals (updated only while ``exposure_mitigation`` > 0)."""
-        self._slots = (
-            self.exposure.slots(self.pool.ids) if self.config.exposure_mitigation > 0 else None
+        pool = TherapistPool.from_frame(therapists)
+        slots = self.exposure.slots(pool.ids) if self.config.exposure_mitigation > 0 else None
+        self._serve(
+            pool,
+            names=pool.frame["display_name"].astype(str).to_numpy(),
+            bio_text=self.bios.embed(self.model.pipeline.text_, pool.bios),
+            slots=slots,
         )
+
+    def _serve(
+        self,
+        pool: TherapistPool,
+        *,
+        names: npt.NDArray[np.object_],
+        bio_text: npt.NDArray[np.float32],
+        slots: npt.NDArray[np.int64] | None,
+    ) -> None:
+        """Hold ``pool`` and its per-therapist tables (rows aligned with the pool's)."""
+        self.pool = pool
+        self._names = names
+        self._bio_text = bio_text
+        self._slots = slots
+        self._index = CandidateIndex(pool)
+        """Therapists by licensed region and age group (built once per pool)."""
+        # Therapist-side feature tables (bio embeddings, track-record alignment) are built here,
+        # with the engine, not by the first request that needs them.
+        self.model.pipeline.bind_pool(pool, bio_text=bio_text)
 
     @property
     def model_version(self) -> str:
@@ -219,6 +248,40 @@ class Matcher:
             exposure=self.exposure,
             bios=self.bios,
         )
+
+    def with_changes(
+        self,
+        therapists: pd.DataFrame,
+        upserted: pd.DataFrame | None,
+        removed: Sequence[str] = (),
+    ) -> Matcher:
+        """The same model over ``therapists``: this pool with the ``upserted`` profiles (a typed
+        frame) added or replaced and the ``removed`` ids taken out, ordered by id (as
+        ``api.engine_state.merged_pool`` makes it). Ranks exactly as
+        ``with_therapists(therapists)`` does, but only the changed therapists are encoded and
+        embedded (:meth:`TherapistPool.updated`); the kept rows' tables are array copies."""
+        new_ids = [] if upserted is None else [str(t) for t in upserted["therapist_id"]]
+        merge = PoolMerge.plan(self.pool.ids, new_ids, removed, index=self.pool.index)
+        pool = self.pool.updated(upserted, removed, merge=merge, frame=therapists)
+        if len(pool.frame) != len(merge):
+            raise ValueError("therapists is not this pool with the given changes")
+        new_bios = [pool.bios[pool.index[t]] for t in new_ids]
+        text = self.model.pipeline.text_
+        added_text = (
+            self.bios.embed(text, new_bios, served=pool.bios)
+            if new_bios
+            else np.zeros((0, self._bio_text.shape[1]), dtype=self._bio_text.dtype)
+        )
+        engine = copy.copy(self)
+        engine._serve(
+            pool,
+            names=merge.rows(self._names, np.array(_names(upserted), dtype=object)),
+            bio_text=merge.rows(self._bio_text, added_text),
+            slots=None
+            if self._slots is None
+            else merge.rows(self._slots, self.exposure.slots(np.array(new_ids, dtype=object))),
+        )
+        return engine
 
     def score_batch(self, batch: IntakeBatch, routes: Triage) -> tuple[Eligibility, Scored]:
         """Eligibility for non-crisis intakes, then phased scoring of the eligible pairs."""

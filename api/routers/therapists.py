@@ -11,7 +11,6 @@ from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from api.deps import RuntimeDep, SessionDep, TherapistsKey
-from api.engine_state import merged_pool
 from api.frames import body_frame
 from api.routers.common import AUTHENTICATED, NOT_FOUND
 from api.runtime import Runtime
@@ -58,7 +57,7 @@ def write_pool(
     Returns the ids created (not updated) by the upsert.
     """
     with runtime.engines.pool_writer() as writer:
-        writer.stage(merged_pool(writer.pool, upserted, removed))
+        writer.stage_changes(upserted, removed)
         revision = bump(session, Topic.THERAPISTS)
         created: set[str] = set()
         if upserted is not None:
@@ -131,7 +130,7 @@ def patch_therapist(
         current = _found(session, therapist_id)
         merged = {**current, **body.record(exclude_unset=True), "therapist_id": therapist_id}
         frame = body_frame(THERAPISTS, [merged])
-        writer.stage(merged_pool(writer.pool, frame))
+        writer.stage_changes(frame)
         revision = bump(session, Topic.THERAPISTS)
         upsert_therapists(session, frame, revision=revision)
         session.commit()

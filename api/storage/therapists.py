@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, Text, cast, select, update
 from sqlalchemy.orm import Session
 
 from api.storage.changes import Topic, bump, counter
 from api.storage.models import TherapistRow
-from api.storage.records import frame_records, typed_frame
+from api.storage.records import frame_records, gc_paused, stored_frame
 from api.storage.types import utcnow
 from api.storage.upsert import upsert
 from features.schemas import THERAPISTS
@@ -46,6 +47,24 @@ def upsert_therapists(
 
 
 _CONTRACT = [TherapistRow.__table__.c[name] for name in THERAPISTS.names]
+_STORED = [
+    cast(c, Text) if col.kind.is_list else c
+    for c, col in zip(_CONTRACT, THERAPISTS.columns, strict=True)
+]
+"""The contract columns as stored: list columns as their JSON text (``jsonb::text`` on
+PostgreSQL), decoded column-wise by :func:`stored_frame` instead of cell by cell."""
+
+
+def _stored_frame(session: Session, query: Select[Any]) -> tuple[pd.DataFrame, list[Any]]:
+    """(typed contract frame of the query's leading :data:`_STORED` columns, the cells of
+    any further columns, one sequence per column)."""
+    width = len(query.selected_columns)
+    with gc_paused():
+        rows = session.connection().execute(query).all()  # Core rows: no ORM loading
+        columns = list(zip(*rows, strict=True)) if rows else [()] * width
+        del rows
+        frame = stored_frame(THERAPISTS, columns[: len(_STORED)])
+    return frame, columns[len(_STORED) :]
 
 
 def _records(query: Select[Any], session: Session) -> list[dict[str, Any]]:
@@ -100,8 +119,19 @@ def therapist_records(session: Session, *, include_deleted: bool = False) -> lis
 
 
 def load_pool(session: Session) -> pd.DataFrame:
-    """The active therapists as a typed contract frame: the pool the engine serves."""
-    return typed_frame(THERAPISTS, therapist_records(session), file="database:therapists")
+    """The active therapists as a typed contract frame, ordered by id (code point order, as
+    :func:`api.engine_state.merged_pool` keeps it, whatever the database's collation): the
+    pool the engine serves. A typed column-wise read (:func:`api.storage.records.stored_frame`):
+    the rows were validated by the contract when they were written and are not re-parsed."""
+    query = (
+        select(*_STORED)
+        .where(TherapistRow.deleted_at.is_(None))
+        .order_by(TherapistRow.therapist_id)
+    )
+    pool = _stored_frame(session, query)[0]
+    if not pool["therapist_id"].is_monotonic_increasing:  # a collation other than code points
+        pool = pool.sort_values("therapist_id", kind="stable").reset_index(drop=True)
+    return pool
 
 
 @dataclass(frozen=True)
@@ -131,18 +161,14 @@ def pool_changes(session: Session, since: int) -> PoolChanges:
     primary-index range read, so its cost follows the size of the change, not of the pool."""
     revision = counter(session, Topic.THERAPISTS)
     query = (
-        select(*_CONTRACT, TherapistRow.deleted_at)
+        select(*_STORED, TherapistRow.deleted_at.is_not(None))
         .where(TherapistRow.revision > since)
         .order_by(TherapistRow.therapist_id)
     )
-    active: list[dict[str, Any]] = []
-    removed: list[str] = []
-    for row in _records(query, session):
-        if row.pop("deleted_at") is None:
-            active.append(row)
-        else:
-            removed.append(str(row["therapist_id"]))
-    upserted = typed_frame(THERAPISTS, active, file="database:therapists")
+    frame, (deleted_cells,) = _stored_frame(session, query)
+    deleted = np.asarray(deleted_cells, dtype=bool)
+    removed = [str(t) for t in frame["therapist_id"][deleted]]
+    upserted = frame[~deleted].reset_index(drop=True) if deleted.any() else frame
     return PoolChanges(revision, upserted, removed)
 
 

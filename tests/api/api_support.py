@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -183,6 +183,11 @@ class FakeEngine:
 
     def with_therapists(self, therapists: pd.DataFrame) -> MatchEngine:
         return replace(self, pool=therapists)
+
+    def with_changes(
+        self, therapists: pd.DataFrame, upserted: pd.DataFrame | None, removed: Sequence[str]
+    ) -> MatchEngine:
+        return self.with_therapists(therapists)
 
 
 class FakeLoader:
