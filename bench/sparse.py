@@ -26,14 +26,21 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from core.ranking import rank_within_groups  # noqa: E402
+from core.ranking import (  # noqa: E402
+    random_topk_mean,
+    rank_within_groups,
+    topk_mean,
+    uplift_captured,
+)
 from features.dataset import Dataset  # noqa: E402
 from features.track_record import RecordOptions  # noqa: E402
 from matcher.exploration import explore, request_seeds  # noqa: E402
-from synth import WorldConfig, generate_world  # noqa: E402
+from synth import SyntheticWorld, WorldConfig, generate_world  # noqa: E402
+from synth.posterior import fit_posterior, posterior_p_good  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.job import fit_and_evaluate  # noqa: E402
-from training.splits import time_split  # noqa: E402
+from training.heldout import HeldOut  # noqa: E402
+from training.job import TrainResult, fit_and_evaluate  # noqa: E402
+from training.splits import subset, time_split  # noqa: E402
 
 ABLATION: dict[str, RecordOptions] = {
     "baseline": RecordOptions(alliance=False, dropout=False, hierarchical=False),
@@ -46,6 +53,10 @@ ABLATION: dict[str, RecordOptions] = {
 """Record configurations compared; ``+ all`` is the default (RecordOptions())."""
 WORLDS = {"sparse": (600, 8000), "dense": (300, 10000)}
 """(therapists, intakes) per world kind; ``--scale`` multiplies both."""
+EB_ORACLES = {"eb_oracle": True, "eb_oracle_no_alliance": False}
+"""Empirical-Bayes oracle rows: name → whether its likelihood reads the alliance ratings."""
+REFERENCES = ("profile_oracle", *EB_ORACLES, "oracle")
+"""Rows computed once per world (beside the first record configuration)."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +74,29 @@ def _outcomes_per_therapist(dataset: Dataset) -> float:
     return float(booked.groupby("therapist_id").size().median())
 
 
+def eb_oracle_uplift(
+    world: SyntheticWorld, result: TrainResult, train: TrainConfig, *, alliance: bool, k: int = 5
+) -> float:
+    """Uplift@k of the empirical-Bayes oracle on the scorecard's held-out candidates: posterior
+    E[P(good) | training split] (:func:`synth.posterior.fit_posterior`), scored against the
+    truth with the scorecard's formulas (:mod:`core.ranking`)."""
+    heldout: HeldOut | None = result.heldout
+    assert heldout is not None
+    cand, pool = heldout.candidates, heldout.pool
+    p_true, group = cand.p_true, cand.group
+    assert p_true is not None
+    train_ids, _ = time_split(world.dataset, train.holdout_fraction, seed=train.seed)
+    history = subset(world.dataset, train_ids)
+    posterior = fit_posterior(world.truth, history, pool, alliance=alliance, seed=train.seed)
+    score = posterior_p_good(world.truth, posterior, cand.batch, pool, cand.pairs)
+    u_random = random_topk_mean(group, p_true)
+    u_oracle = topk_mean(group, p_true, p_true, k)
+    return uplift_captured(topk_mean(group, score, p_true, k), u_random, u_oracle)
+
+
 def ablation(seeds: list[int], scale: float, worlds: list[str], configs: list[str]) -> pd.DataFrame:
-    """Uplift@5 of each record configuration, the profile-only oracle and the oracle."""
+    """Uplift@5 of each record configuration, the profile-only, empirical-Bayes and true
+    oracles."""
     rows: list[Row] = []
     for kind in worlds:
         n_t, n_i = WORLDS[kind]
@@ -80,12 +112,17 @@ def ablation(seeds: list[int], scale: float, worlds: list[str], configs: list[st
                 options = ABLATION[name]
                 t0 = time.perf_counter()
                 train = TrainConfig(seed=0, baselines=False, records=options)
-                table = fit_and_evaluate(world.dataset, train, truth=world.truth).scorecard
-                up = table["uplift_at_5"]
+                result = fit_and_evaluate(world.dataset, train, truth=world.truth)
+                up = result.scorecard["uplift_at_5"]
                 rows.append(Row(kind, seed, name, float(up["model"]), per))
                 if name == configs[0]:
                     for ref in ("profile_oracle", "oracle"):
                         rows.append(Row(kind, seed, ref, float(up[ref]), per))
+                    t1 = time.perf_counter()
+                    for ref, alliance in EB_ORACLES.items():
+                        eb = eb_oracle_uplift(world, result, train, alliance=alliance)
+                        rows.append(Row(kind, seed, ref, eb, per))
+                    print(f"  eb oracles ({time.perf_counter() - t1:.0f} s)", flush=True)
                 print(
                     f"  {name:<15} uplift@5 {up['model']:.3f} ({time.perf_counter() - t0:.0f} s)",
                     flush=True,
@@ -171,7 +208,7 @@ def main() -> None:
         table = ablation(list(range(1, args.seeds + 1)), args.scale, worlds, configs)
         summary = table.groupby(["ranker", "world"])["uplift_at_5"].agg(["mean", "min", "max"])
         wide = summary["mean"].unstack("world")
-        order = [*configs, "profile_oracle", "oracle"]
+        order = [*configs, *REFERENCES]
         wide = wide.loc[order]
         for kind in worlds:
             wide[f"{kind} Δ"] = wide[kind] - wide.loc[configs[0], kind]
