@@ -17,7 +17,9 @@ tr_alliance*, tr_retention) = 0 ("as the client's profile predicts") and every c
 earns is whatever the boosters learned for rows with no out-of-fold history: the prior section
 prints the model's two heads (benefit, engagement) for new and incumbent pairs, and the
 incumbents' pairs re-scored with their track-record columns replaced by the zero-history prior
-(same profiles, so the difference is the prior alone).
+(same profiles, so the difference is the prior alone), and what the prior stands for in
+training: the share of training rows whose therapist has no out-of-fold outcome and their
+booking rate per impression against the other rows'.
 
 Printed per ranking, over the month's non-crisis lists (top 5): the share of lists showing a new
 therapist; their share of the top-5 slots against their share of eligible pairs and the share a
@@ -46,6 +48,7 @@ import pandas as pd  # noqa: E402
 from core.config import MatcherConfig  # noqa: E402
 from core.ranking import rank_within_groups  # noqa: E402
 from features.dataset import Dataset  # noqa: E402
+from features.outcomes import has_outcome  # noqa: E402
 from features.pipeline import TRACK_RECORD_COLUMNS  # noqa: E402
 from features.track_record import TrackRecord  # noqa: E402
 from matcher.engine import Matcher  # noqa: E402
@@ -54,6 +57,7 @@ from synth import SyntheticWorld, WorldConfig, generate_world  # noqa: E402
 from synth.posterior import fit_posterior, posterior_p_good  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.job import fit_and_evaluate  # noqa: E402
+from training.splits import intake_folds, subset, time_split  # noqa: E402
 
 K = 5
 F64 = npt.NDArray[np.float64]
@@ -81,6 +85,27 @@ def split_world(
         inter[keep.to_numpy()].reset_index(drop=True),
     )
     return history, month.reset_index(drop=True), new
+
+
+def no_record_rows(history: Dataset, config: TrainConfig) -> tuple[float, float, float]:
+    """What the zero-history prior stands for in training: (share of the training split's
+    logged rows whose therapist has no outcome in the other folds — the rows the boosters see
+    with the prior —, their booking rate per impression, the other rows' booking rate)."""
+    train_ids, _ = time_split(history, config.holdout_fraction, seed=config.seed)
+    inter = subset(history, train_ids).interactions
+    fold = intake_folds(inter["intake_id"], config.folds, config.seed)
+    frame = pd.DataFrame(
+        {
+            "t": inter["therapist_id"].astype(str).to_numpy(),
+            "fold": fold,
+            "outcome": has_outcome(inter).astype(int),
+        }
+    )
+    total = frame.groupby("t")["outcome"].transform("sum")
+    own = frame.groupby(["t", "fold"])["outcome"].transform("sum")
+    prior = (total - own == 0).to_numpy()
+    booked = inter["chosen"].astype(bool).to_numpy()
+    return float(prior.mean()), float(booked[prior].mean()), float(booked[~prior].mean())
 
 
 def summary(shown: pd.DataFrame, eligible: pd.DataFrame, n_new: int) -> dict[str, float | str]:
@@ -130,7 +155,8 @@ def main() -> None:
     )
     world = generate_world(config)
     history, month, new = split_world(world, args.new, args.days, args.seed)
-    result = fit_and_evaluate(history, TrainConfig(seed=0, baselines=False), truth=world.truth)
+    train = TrainConfig(seed=0, baselines=False)
+    result = fit_and_evaluate(history, train, truth=world.truth)
     model = result.model
 
     # the eligible pairs the engine scores, with their truth and the references' scores
@@ -217,6 +243,11 @@ def main() -> None:
     print(
         f"  new therapists' mean within-list score percentile {percentile[is_new].mean():.2f} "
         "(1 = top, 0.5 = middle)"
+    )
+    share, rate_prior, rate_rest = no_record_rows(history, train)
+    print(
+        f"training rows with the prior (no out-of-fold outcome of their therapist): {share:.3f};"
+        f" booked per impression {rate_prior:.3f} vs {rate_rest:.3f} for the other rows"
     )
     print(
         "columns: the engine without and with safe exploration at each tolerance; references on"
