@@ -215,8 +215,12 @@ def therapist_logits(
     return eta, delta
 
 
-def _resample(log_w: F64, draws: int, rng: np.random.Generator) -> I64:
-    """Systematic resampling: ``(T, draws)`` sample indices per therapist by weight."""
+def systematic_resample(log_w: F64, draws: int, rng: np.random.Generator) -> I64:
+    """Systematic resampling: ``(T, draws)`` sample indices per row of log weights ``(T, S)``.
+
+    One uniform U per row, draws at u_j = (U + j)/M, j < M, each taking the first sample whose
+    cumulative normalised weight reaches u_j: sample i is drawn ⌊M·w_i⌋ or ⌈M·w_i⌉ times.
+    """
     w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
     cdf = np.cumsum(w, axis=1)
     cdf /= cdf[:, -1:]
@@ -291,7 +295,7 @@ def fit_posterior(
             np.add.at(log_w, local, ll)
         w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
         ess[rows] = w.sum(axis=1) ** 2 / (w**2).sum(axis=1)
-        idx = _resample(log_w, draws, rng)
+        idx = systematic_resample(log_w, draws, rng)
         ti = np.arange(len(rows))[:, None]
         parts.append(
             TraitDraws(
@@ -355,4 +359,5 @@ __all__ = [
     "history_of",
     "posterior_p_good",
     "prior_draws",
+    "systematic_resample",
 ]
