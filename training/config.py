@@ -49,8 +49,10 @@ class TrainConfig:
     """Folds (of whole intakes) of the cross-validation that picks the outcome booster's rounds
     when it has at most ``outcome_cv_max_rows`` rows; the booster is then refitted on all of
     them. 0 or 1: the early-stopping holdout as for the engagement booster."""
-    outcome_cv_max_rows: int = 50_000
-    """Above this many outcome rows the early-stopping holdout is large enough (and cheaper)."""
+    outcome_cv_max_rows: int = 20_000
+    """Above this many outcome rows the early-stopping holdout (≥ 3,000 of them) is large
+    enough, and five fits cheaper: on a 2,000 × 65,000 world (37,842 outcome rows) the
+    holdout's model had uplift@5 0.672 against the cross-validated 0.673."""
     dask_rounds: int = 300
     """Boosting rounds with ``--engine dask`` (lightgbm.dask has no early stopping)."""
     engagement_weight: float = 0.25
