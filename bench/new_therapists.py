@@ -148,6 +148,9 @@ def main() -> None:
     parser.add_argument("--intakes", type=int, default=8000)
     parser.add_argument("--new", type=int, default=60, help="therapists joining at the cutoff")
     parser.add_argument("--days", type=int, default=30)
+    parser.add_argument(
+        "--blank", type=float, default=0.0, help="TrainConfig.blank_history_share of the model"
+    )
     parser.add_argument("--tolerances", default="0.02,0.1,0.2", help="exploration tolerances")
     args = parser.parse_args()
     config = WorldConfig(
@@ -155,7 +158,7 @@ def main() -> None:
     )
     world = generate_world(config)
     history, month, new = split_world(world, args.new, args.days, args.seed)
-    train = TrainConfig(seed=0, baselines=False)
+    train = TrainConfig(seed=0, baselines=False, blank_history_share=args.blank)
     result = fit_and_evaluate(history, train, truth=world.truth)
     model = result.model
 

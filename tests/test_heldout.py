@@ -26,7 +26,7 @@ from training.config import TrainConfig
 from training.fairness import heldout_inputs, offline_inputs
 from training.fit import fit_boosters
 from training.heldout import HeldOut, Predictions, logged_predictions_of, score_holdout
-from training.matrices import LoggedRows, logged_rows
+from training.matrices import Folds, LoggedRows, logged_rows
 from training.offpolicy.candidates import candidate_set, heldout_candidates
 from training.offpolicy.feedback import LoggedFeedback
 from training.promotion import gather_evidence
@@ -193,3 +193,31 @@ def test_logged_predictions_read_off_the_candidates_equal_predicting_them(fitted
     partly = logged_predictions_of(fitted.model, heldout.logged, fewer)
     np.testing.assert_array_equal(partly.benefit, direct.benefit)
     np.testing.assert_array_equal(partly.engagement, direct.engagement)
+
+
+def test_blanked_therapists_look_new_in_their_fold_only(fitted: Fitted) -> None:
+    """With ``blank`` each fold's record drops a random share of therapists' outcomes: they
+    get the zero-history prior in that fold (count 0), and the other folds still know them."""
+    inter = fitted.train.interactions
+    outcomes = fitted.rows.outcomes
+    plain = Folds.fit(inter, outcomes, 3, CONFIG.seed, fitted.pipeline.records)
+    blanked = Folds.fit(inter, outcomes, 3, CONFIG.seed, fitted.pipeline.records, blank=0.3)
+    np.testing.assert_array_equal(plain.fold, blanked.fold)
+    ids = fitted.pool.ids
+    hidden_per_fold = []
+    for before, after in zip(plain.records, blanked.records, strict=True):
+        n_before, n_after = before.align(ids)["n"], after.align(ids)["n"]
+        hidden = (n_before > 0) & (n_after == 0)
+        assert np.all((n_after == n_before) | hidden)
+        hidden_per_fold.append(hidden)
+    share = np.mean(
+        [
+            h.sum() / max((p.align(ids)["n"] > 0).sum(), 1)
+            for h, p in zip(hidden_per_fold, plain.records, strict=True)
+        ]
+    )
+    assert 0.15 < share < 0.45
+    assert not np.all(hidden_per_fold[0] == hidden_per_fold[1])
+    again = Folds.fit(inter, outcomes, 3, CONFIG.seed, fitted.pipeline.records, blank=0.3)
+    for a, b in zip(blanked.records, again.records, strict=True):
+        np.testing.assert_array_equal(a.align(ids)["n"], b.align(ids)["n"])

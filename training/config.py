@@ -42,6 +42,9 @@ class TrainConfig:
     """Latest share of intakes (by submitted_at) kept for validation."""
     folds: int = 5
     """Folds for out-of-fold track records."""
+    blank_history_share: float = 0.0
+    """Share of therapists whose history each out-of-fold record leaves out (they look new in
+    that fold), so the model learns what "no record" means for a therapist drawn at random."""
     early_stopping_fraction: float = 0.15
     """Share of training intakes held out to pick the number of boosting rounds."""
     max_rounds: int = 3000

@@ -127,7 +127,15 @@ def fit_and_evaluate(
             has_outcome(train.interactions), "therapist_id"
         ].to_numpy(dtype=object)
     else:
-        rows = logged_rows(pipeline, train, pool, folds=config.folds, seed=config.seed, batch=batch)
+        rows = logged_rows(
+            pipeline,
+            train,
+            pool,
+            folds=config.folds,
+            seed=config.seed,
+            batch=batch,
+            blank=config.blank_history_share,
+        )
         clock.lap("features")
         say("fit")
         model, fit_report = fit_boosters(rows, config, pipeline)

@@ -59,15 +59,29 @@ class Folds:
         folds: int,
         seed: int,
         options: RecordOptions | None = None,
+        *,
+        blank: float = 0.0,
     ) -> Folds:
         """Folds of whole intakes (:func:`~training.splits.intake_folds`) and their records
-        (those ``options`` switch on)."""
+        (those ``options`` switch on).
+
+        With ``blank > 0`` each fold's record also leaves out every outcome of a seeded random
+        ``blank`` share of the therapists, so in that fold they look new: "no record" is then
+        learnt from therapists drawn at random, not only from those the logging policy rarely
+        showed (who are, by that selection, rarely booked)."""
         fold = intake_folds(interactions["intake_id"], folds, seed)
         outcome_fold = fold[has_outcome(interactions)]
-        records = tuple(
-            outcomes.take(outcome_fold != f).fit_track_record(options) for f in range(folds)
-        )
-        return cls(fold, records)
+        rng = np.random.default_rng([seed, 7])
+        ids = np.unique(outcomes.therapist_ids.astype(str))
+        therapist = outcomes.therapist_ids.astype(str)
+        records = []
+        for f in range(folds):
+            keep = outcome_fold != f
+            if blank > 0 and len(ids):
+                hidden = ids[rng.random(len(ids)) < blank]
+                keep &= ~np.isin(therapist, hidden)
+            records.append(outcomes.take(keep).fit_track_record(options))
+        return cls(fold, tuple(records))
 
     def rows(self, keep: npt.NDArray[np.bool_]) -> Folds:
         """The folds of some logged rows (the records stay)."""
@@ -82,6 +96,7 @@ def logged_rows(
     folds: int | Folds = 0,
     seed: int = 0,
     batch: IntakeBatch | None = None,
+    blank: float = 0.0,
 ) -> LoggedRows:
     """Features of every logged row: the one out-of-fold routine of both training engines.
 
@@ -89,8 +104,9 @@ def logged_rows(
     of one intake share a fold), so no outcome leaks into its own features; ``folds`` may also
     be precomputed :class:`Folds` (the Dask engine fits them once on the client and builds each
     partition's rows on a worker). With ``folds ≤ 1`` the pipeline's own (past) track record
-    is used. ``batch`` is an encoding of (at least) the dataset's intakes against ``pool``;
-    without it the intakes are encoded here.
+    is used. ``blank`` is :meth:`Folds.fit`'s share of therapists made new in each fold.
+    ``batch`` is an encoding of (at least) the dataset's intakes against ``pool``; without it
+    the intakes are encoded here.
     """
     if batch is None:
         batch, pairs = logged_pairs(dataset, pool)
@@ -105,7 +121,7 @@ def logged_rows(
         inter[started], batch, pool, pairs.take(started), x[started][:, PROFILE_COLUMNS]
     )
     if isinstance(folds, int) and folds > 1:
-        folds = Folds.fit(inter, outcomes, folds, seed, pipeline.records)
+        folds = Folds.fit(inter, outcomes, folds, seed, pipeline.records, blank=blank)
     if isinstance(folds, Folds):
         for f, record in enumerate(folds.records):
             rows = np.flatnonzero(folds.fold == f)
