@@ -71,16 +71,13 @@ class Folds:
         showed (who are, by that selection, rarely booked)."""
         fold = intake_folds(interactions["intake_id"], folds, seed)
         outcome_fold = fold[has_outcome(interactions)]
-        rng = np.random.default_rng([seed, 7])
-        ids = np.unique(outcomes.therapist_ids.astype(str))
-        therapist = outcomes.therapist_ids.astype(str)
-        records = []
-        for f in range(folds):
-            keep = outcome_fold != f
-            if blank > 0 and len(ids):
-                hidden = ids[rng.random(len(ids)) < blank]
-                keep &= ~np.isin(therapist, hidden)
-            records.append(outcomes.take(keep).fit_track_record(options))
+        keeps = [outcome_fold != f for f in range(folds)]
+        if blank > 0:
+            ids, therapist = np.unique(outcomes.therapist_ids.astype(str), return_inverse=True)
+            rng = np.random.default_rng([seed, 7])
+            for f in range(folds):
+                keeps[f] &= ~(rng.random(len(ids)) < blank)[therapist]
+        records = [outcomes.take(keep).fit_track_record(options) for keep in keeps]
         return cls(fold, tuple(records))
 
     def rows(self, keep: npt.NDArray[np.bool_]) -> Folds:

@@ -38,7 +38,7 @@ from matcher.rules import RULES_VERSION, rule_score
 from training.config import TrainConfig
 from training.heldout import Candidates, HeldOut, evaluation_split, score_holdout
 from training.model_uris import load_model_uri
-from training.offpolicy.candidates import heldout_parts, scored_candidate_set
+from training.offpolicy.candidates import heldout_scoring, scored_candidate_set
 from training.offpolicy.evaluate import OffPolicyContext
 from training.offpolicy.intervals import Estimate, mean_estimate
 from training.offpolicy.report import HEADLINE
@@ -230,21 +230,21 @@ def _evidence_on(
     )
     k = 5
     cand_terms = ctx.choice.contributions(ctx.feedback, ctx.lists_of(candidate, k))
-    parts: list[Candidates] = []
+    scored: Candidates | None = None
     if champion is not None:
         champion = past_only(champion, train, heldout.pool, heldout.batch)
-        parts = heldout_parts(heldout, ctx.feedback, champion)
+        scored = heldout_scoring(heldout, ctx.feedback, champion)
     if truth is not None:
         if champion is None:
             value, other = _heldout_uplift(heldout, config, rules=True)
         else:
             value, _ = _heldout_uplift(heldout, config)
-            other, _ = _heldout_uplift(heldout, config, candidates=parts[0])
+            other, _ = _heldout_uplift(heldout, config, candidates=scored)
         return _truth_evidence(value, other, cand_terms, champion, champion_version)
-    if champion is None:
+    if champion is None or scored is None:
         champ_lists = ctx.rules_lists(k)
     else:
-        champ = scored_candidate_set(parts, ctx.feedback, heldout.pool, champion).candidates
+        champ = scored_candidate_set(scored, ctx.feedback, heldout.pool, champion).candidates
         champ_lists = champ.lists(champ.serving_score, k)
     return _offpolicy_evidence(
         ctx,

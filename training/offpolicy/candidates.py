@@ -9,9 +9,7 @@ candidate set off that scoring (no second engine run).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +31,6 @@ F64 = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 Obj = npt.NDArray[np.object_]
-T = TypeVar("T", bound=np.generic)
 
 
 @dataclass(frozen=True)
@@ -89,55 +86,50 @@ class ScoredCandidates:
     engagement: F64
 
 
-def heldout_parts(
+def heldout_scoring(
     heldout: HeldOut,
     feedback: LoggedFeedback,
     model: MatchModel | None = None,
     *,
     num_threads: int = 1,
-) -> list[Candidates]:
+) -> Candidates:
     """Scored eligible pairs of every intake of ``feedback`` (the logs of ``heldout.valid``), by
     ``model`` (default: the model that scored ``heldout``): ``heldout``'s own scored pairs,
     re-featurised once by ``model``'s pipeline when it is another model."""
     if set(feedback.intake_ids.astype(str)) - set(heldout.candidates.intakes["intake_id"]):
         raise ValueError("feedback holds intakes the held-out scoring did not evaluate")
-    own = model is None or model is heldout.model
-    model = _scoring_model(heldout, model)
-    first = heldout.candidates
-    return [first if own else first.rescored(model, heldout.pool, num_threads=num_threads)]
+    if model is None or model is heldout.model:
+        return heldout.candidates
+    return heldout.candidates.rescored(model, heldout.pool, num_threads=num_threads)
 
 
 def scored_candidate_set(
-    parts: Sequence[Candidates],
+    scored: Candidates,
     feedback: LoggedFeedback,
     pool: TherapistPool,
     model: MatchModel,
     config: MatcherConfig | None = None,
 ) -> ScoredCandidates:
-    """:func:`candidate_set` from pairs ``model`` already scored (``parts`` over ``pool``,
-    each intake in one part): :meth:`~matcher.engine.Matcher.score_batch` step by step on the
-    intakes of ``feedback`` in its order — phase one keeps each intake's ``phase_one_size`` best
-    by the prefilter (when some intake has more), the model score is re-ranked load-aware and
-    with the severe in-person boost (``tests/test_heldout.py`` checks the result against
+    """:func:`candidate_set` from pairs ``model`` already scored (``scored``, over ``pool``):
+    :meth:`~matcher.engine.Matcher.score_batch` step by step on the intakes of ``feedback`` in
+    its order — phase one keeps each intake's ``phase_one_size`` best by the prefilter (when
+    some intake has more), the model score is re-ranked load-aware and with the severe
+    in-person boost (``tests/test_heldout.py`` checks the result against
     :func:`candidate_set`)."""
     config = config or MatcherConfig()
     index = pd.Index(feedback.intake_ids.astype(str))
-    group = np.concatenate([index.get_indexer(p.intake_ids.astype(str)) for p in parts])
-    # Each part lists its pairs by (intake, therapist row); a stable sort on the feedback's
-    # intake order gives the engine's order.
+    group = index.get_indexer(scored.intake_ids.astype(str))
+    # The pairs are listed by (intake, therapist row); a stable sort on the feedback's intake
+    # order gives the engine's order.
     order = np.flatnonzero(group >= 0)
     order = order[np.argsort(group[order], kind="stable")]
     group = group[order].astype(np.int64)
-
-    def joined(column: list[npt.NDArray[T]]) -> npt.NDArray[T]:
-        return np.concatenate(column)[order]
-
-    therapist = joined([p.pairs.therapist_idx for p in parts])
-    severe = joined([p.routes.severe[p.pairs.intake_idx] for p in parts])
-    x = np.concatenate([p.x for p in parts])[order]
-    benefit = joined([p.predictions.benefit for p in parts])
-    engagement = joined([p.predictions.engagement for p in parts])
-    score = joined([p.predictions.score for p in parts])
+    therapist = scored.pairs.therapist_idx[order]
+    severe = scored.routes.severe[scored.pairs.intake_idx][order]
+    x = scored.x[order]
+    benefit = scored.predictions.benefit[order]
+    engagement = scored.predictions.engagement[order]
+    score = scored.predictions.score[order]
     counts = np.bincount(group, minlength=feedback.n)
     if model.prefilter is not None and counts.max(initial=0) > config.phase_one_size:
         keep = top_per_group(group, model.prefilter.score(x), config.phase_one_size)
@@ -157,11 +149,11 @@ def heldout_candidates(
     num_threads: int = 1,
 ) -> ScoredCandidates:
     """:func:`candidate_set` of ``model`` (default: the model that scored ``heldout``) on the
-    held-out logs, read off the held-out scoring (:func:`heldout_parts`,
+    held-out logs, read off the held-out scoring (:func:`heldout_scoring`,
     :func:`scored_candidate_set`)."""
-    parts = heldout_parts(heldout, feedback, model, num_threads=num_threads)
+    scored = heldout_scoring(heldout, feedback, model, num_threads=num_threads)
     chosen = _scoring_model(heldout, model)
-    return scored_candidate_set(parts, feedback, heldout.pool, chosen, config)
+    return scored_candidate_set(scored, feedback, heldout.pool, chosen, config)
 
 
 def _scoring_model(heldout: HeldOut, model: MatchModel | None) -> MatchModel:
@@ -194,7 +186,7 @@ __all__ = [
     "ScoredCandidates",
     "candidate_set",
     "heldout_candidates",
-    "heldout_parts",
+    "heldout_scoring",
     "logged_features",
     "logged_intakes",
     "logged_outcome",
