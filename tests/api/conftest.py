@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from api_support import FakeLoader, Service, add_keys, fresh_database, therapist
 
-from api import create_app
+from api import create_app, open_database
+from api.storage import Database
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,6 +28,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """A fresh empty database: a SQLite file, or a new schema on the PostgreSQL test server."""
     with fresh_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """The storage layer opened on :func:`database_url`, disposed after the test."""
+    database = open_database(database_url)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture

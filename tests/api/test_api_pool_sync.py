@@ -3,13 +3,9 @@ changed since the revision it serves (not the whole pool), and never re-applies 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pandas as pd
-import pytest
 from api_support import FakeLoader, therapist
 
-from api import open_database
 from api.engine_state import EngineState, merged_pool
 from api.storage import (
     Database,
@@ -22,13 +18,6 @@ from api.storage import (
 from api.storage.changes import Topic, bump
 from api.storage.records import typed_frame
 from features.schemas import THERAPISTS
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = open_database(database_url)
-    yield database
-    database.dispose()
 
 
 def _frame(*ids: str, **changes: object) -> pd.DataFrame:

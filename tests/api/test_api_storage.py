@@ -27,7 +27,6 @@ from api.storage import (
     export_database,
     export_dataset,
     load_pool,
-    open_database,
     record_event,
     save_impressions,
     save_intakes,
@@ -40,13 +39,6 @@ from features.dataset import load_dataset, write_dataset
 from features.schemas import INTAKES, THERAPISTS
 
 T0 = datetime(2025, 3, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(database_url: str):
-    database = open_database(database_url)
-    yield database
-    database.dispose()
 
 
 def _therapists(*ids: str, **changes) -> pd.DataFrame:

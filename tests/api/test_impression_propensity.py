@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from api_support import intake, therapist
@@ -14,20 +13,12 @@ from api.storage import (
     Impression,
     TherapistRow,
     export_dataset,
-    open_database,
     save_impressions,
     save_intakes,
     upsert_therapists,
 )
 from api.storage.records import typed_frame
 from features.schemas import INTAKES, THERAPISTS
-
-
-@pytest.fixture
-def db(database_url: str):  # type: ignore[no-untyped-def]
-    database = open_database(database_url)
-    yield database
-    database.dispose()
 
 
 def test_migration_0003_matches_the_models(db: Database) -> None:

@@ -4,14 +4,11 @@ gives is the one the contract's validating path gives for the same stored rows, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
-import pytest
 from api_support import therapist
 
-from api import open_database
 from api.storage import (
     Database,
     delete_therapists,
@@ -24,13 +21,6 @@ from api.storage.changes import Topic, counter
 from api.storage.records import frame_records, typed_frame
 from features.schemas import THERAPISTS
 from synth import WorldConfig, generate_world
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = open_database(database_url)
-    yield database
-    database.dispose()
 
 
 def _seeded() -> pd.DataFrame:
