@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from core.errors import ModelFormatError, NotFittedError
 from features.pipeline import FEATURE_NAMES, FeaturePipeline
+from matcher import forest
 
 FORMAT_VERSION = 1
 F64 = npt.NDArray[np.float64]
@@ -100,20 +101,26 @@ class MatchModel:
     def benefit(self, x: F32, *, num_threads: int = 1) -> F64:
         """Predicted P(good outcome | the client starts with this therapist).
 
-        One thread by default (a request's latency); batch callers may use more.
+        One thread by default (a request's latency); batch callers may use more. Large batches
+        are predicted by the compiled forest (:mod:`matcher.forest`).
         """
         if len(x) == 0:
             return np.zeros(0)
-        return np.asarray(self.outcome.predict(x, num_threads=num_threads), dtype=np.float64)
+        return forest.predict(self.outcome, x, num_threads=num_threads)
 
     def engagement_probability(self, x: F32, *, num_threads: int = 1) -> F64:
         """Predicted P(books and engages | shown at position 1); 1 without an engagement model."""
         if self.engagement is None or len(x) == 0:
             return np.ones(len(x))
         shown_first = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)])
-        return np.asarray(
-            self.engagement.predict(shown_first, num_threads=num_threads), dtype=np.float64
-        )
+        return forest.predict(self.engagement, shown_first, num_threads=num_threads)
+
+    def expect(self, rows: int) -> None:
+        """About to predict ``rows`` rows in one batch: start what that needs (compiling the
+        forests, :func:`matcher.forest.expect`) in the background."""
+        forest.expect(self.outcome, rows)
+        if self.engagement is not None:
+            forest.expect(self.engagement, rows)
 
     def score(self, x: F32) -> F64:
         """benefit × engagement^α (see the module docstring)."""

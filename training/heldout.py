@@ -159,6 +159,7 @@ def score_candidates(
     routes = triage(sub)
     elig = eligible_pairs(sub, pool)
     pairs = elig.pairs.take(routes.route[elig.pairs.intake_idx] != Route.CRISIS)
+    model.expect(len(pairs))
     x = pipeline.transform(sub, pool, pairs, intake_text=text)
     p_true = p_profile = None
     if truth is not None:
