@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,14 @@ TRUTH_DIR = "truth"
 def _rows(known: npt.NDArray[np.object_], wanted: npt.NDArray[Any]) -> I64:
     """Row of each wanted id among ``known`` ids (−1 where absent)."""
     return pd.Index(known.astype(str)).get_indexer(np.asarray(wanted).astype(str)).astype(np.int64)
+
+
+class PGood(NamedTuple):
+    """True P(good) of pairs, with every hidden therapist trait (``true``) and with their
+    averages (``profile_only``)."""
+
+    true: F64
+    profile_only: F64
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,15 @@ class WorldTruth:
             intakes, therapists, intake_ids, therapist_ids, profile_only=profile_only
         ).p_good
 
+    def pair_p_good(self, batch: IntakeBatch, pool: TherapistPool, pairs: Pairs) -> PGood:
+        """True and profile-only P(good) (see :meth:`p_good`) of pairs already encoded against
+        ``pool``: the pairs' terms are computed once for both."""
+        terms = self.terms(batch, pool, pairs)
+        return PGood(
+            self.logits(batch, pool, pairs, terms=terms).p_good,
+            self.logits(batch, pool, pairs, terms=terms, profile_only=True).p_good,
+        )
+
     def write(self, folder: str | Path) -> Path:
         """Write ``folder/truth/`` (world.json + two Parquet files)."""
         out = Path(folder) / TRUTH_DIR
@@ -164,4 +181,4 @@ class WorldTruth:
         )
 
 
-__all__ = ["TRUTH_DIR", "WorldTruth"]
+__all__ = ["TRUTH_DIR", "PGood", "WorldTruth"]

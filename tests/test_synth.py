@@ -237,6 +237,24 @@ def test_p_good_scores_pairs_never_shown(small: SyntheticWorld) -> None:
     assert p.shape == (len(pairs),) and np.isfinite(p).all()
 
 
+def test_encoded_pairs_score_as_pairs_by_id(small: SyntheticWorld) -> None:
+    """Evaluation scores its already-encoded pairs (pair_p_good): the same values, bit for bit,
+    as looking the pairs up by id, full and profile-only, on a shuffled subset of intakes."""
+    ds = small.dataset
+    pool = TherapistPool.from_frame(ds.therapists)
+    intakes = ds.intakes.sample(frac=0.5, random_state=3)
+    batch = pool.encode_intakes(intakes)
+    pairs = eligible_pairs(batch, pool).pairs
+    ids = (batch.ids[pairs.intake_idx], pool.ids[pairs.therapist_idx])
+    true, profile_only = small.truth.pair_p_good(batch, pool, pairs)
+    assert len(pairs) > 100
+    assert np.array_equal(true, small.truth.p_good(ds.intakes, ds.therapists, *ids))
+    assert np.array_equal(
+        profile_only, small.truth.p_good(ds.intakes, ds.therapists, *ids, profile_only=True)
+    )
+    assert not np.array_equal(true, profile_only)
+
+
 @pytest.mark.parametrize("n_regions", [1, 50])
 def test_region_count_is_configurable(n_regions: int) -> None:
     w = generate_world(WorldConfig(n_therapists=80, n_intakes=300, seed=1, n_regions=n_regions))

@@ -51,6 +51,12 @@ class Truth(Protocol):
         profile_only: bool = False,
     ) -> npt.NDArray[np.float64]: ...
 
+    def pair_p_good(
+        self, batch: IntakeBatch, pool: TherapistPool, pairs: Pairs
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """True and profile-only P(good) of pairs encoded against ``pool``."""
+        ...
+
 
 @dataclass(frozen=True)
 class Predictions:
@@ -135,7 +141,6 @@ def evaluation_split(valid: Dataset, max_intakes: int | None, seed: int) -> Data
 
 def score_candidates(
     model: MatchModel,
-    valid: Dataset,
     pool: TherapistPool,
     intakes: pd.DataFrame,
     *,
@@ -143,8 +148,8 @@ def score_candidates(
     batch: IntakeBatch | None = None,
     num_threads: int = 1,
 ) -> Candidates:
-    """Featurise and predict every eligible pair of the non-crisis ``intakes`` (rows of
-    ``valid.intakes``, kept in their order) once.
+    """Featurise and predict every eligible pair of the non-crisis ``intakes`` (kept in their
+    order) once; with ``truth``, their true and profile-only P(good) too.
 
     ``batch`` is an encoding of (at least) these intakes against ``pool`` (the job's one
     encoding); without it they are encoded here. Each pair's features and predictions depend on
@@ -163,9 +168,7 @@ def score_candidates(
     x = pipeline.transform(sub, pool, pairs, intake_text=text)
     p_true = p_profile = None
     if truth is not None:
-        ids, ther = sub.ids[pairs.intake_idx], pool.ids[pairs.therapist_idx]
-        p_true = truth.p_good(valid.intakes, valid.therapists, ids, ther)
-        p_profile = truth.p_good(valid.intakes, valid.therapists, ids, ther, profile_only=True)
+        p_true, p_profile = truth.pair_p_good(sub, pool, pairs)
     return Candidates(
         intakes,
         sub,
@@ -201,7 +204,7 @@ def score_holdout(
     valid = evaluation_split(valid, max_intakes, seed)
     logged = logged_rows(model.pipeline, valid, pool, batch=batch)
     candidates = score_candidates(
-        model, valid, pool, valid.intakes, truth=truth, batch=batch, num_threads=num_threads
+        model, pool, valid.intakes, truth=truth, batch=batch, num_threads=num_threads
     )
     logged_predictions = logged_predictions_of(model, logged, candidates, num_threads=num_threads)
     return HeldOut(valid, pool, logged, logged_predictions, candidates, model, batch)
