@@ -176,18 +176,18 @@ def gather_evidence(
     with the past-only track records): its pairs, encodings and predictions are reused, so the
     candidate is not scored again and the champion is scored once, on the same pairs.
     """
-    train, valid = held_out(dataset, config)
     if heldout is not None and heldout.model is not None:
         return _evidence_on(
             heldout,
             heldout.model,
             champion,
-            train=train,
+            dataset=dataset,
             config=config,
             truth=truth,
             margin=margin,
             champion_version=champion_version,
         )
+    train, valid = held_out(dataset, config)
     fair = past_only(candidate, train)
     champion = past_only(champion, train) if champion is not None else None
     ctx = OffPolicyContext(valid, fair, labels=config.labels, outcome_name="candidate")
@@ -216,7 +216,7 @@ def _evidence_on(
     candidate: MatchModel,
     champion: MatchModel | None,
     *,
-    train: Dataset,
+    dataset: Dataset,
     config: TrainConfig,
     truth: Truth | None,
     margin: float,
@@ -232,6 +232,7 @@ def _evidence_on(
     cand_terms = ctx.choice.contributions(ctx.feedback, ctx.lists_of(candidate, k))
     scored: Candidates | None = None
     if champion is not None:
+        train, _ = held_out(dataset, config)
         champion = past_only(champion, train, heldout.pool, heldout.batch)
         scored = heldout_scoring(heldout, ctx.feedback, champion)
     if truth is not None:
