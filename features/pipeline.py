@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from core.errors import NotFittedError
 from features.casemix import CaseMix
 from features.dataset import Dataset
 from features.encoding import CONCERN_DOMAIN_CODE, MAX_CONCERNS, IntakeBatch, Pairs, TherapistPool
 from features.outcomes import good_outcome, has_outcome
-from features.text import TextEmbedder
+from features.text import SMALL_BATCH, TextEmbedder, term_counts
 from features.track_record import OutcomeTable, RecordOptions, TrackRecord
 from features.vocab import CONCERN_DOMAIN, Concern, Domain, Format
 
@@ -512,9 +513,7 @@ class FeaturePipeline:
         """Learn the text model, the case-mix model and the track record from ``dataset`` (its
         history only). ``pool`` and ``batch`` (an encoding of at least the dataset's intakes)
         are reused when given, so a job encodes each table once."""
-        texts = list(dataset.therapists["bio"].dropna().astype(str))
-        texts += list(dataset.intakes["free_text"].dropna().astype(str))
-        self.text_ = TextEmbedder(dims=self.text_dims, seed=self.seed).fit(texts)
+        self._fit_text(dataset, batch)
         pool = pool or TherapistPool.from_frame(dataset.therapists)
         ids, domains, good = outcome_rows(dataset)
         self.track_record_ = TrackRecord().fit(ids, domains, good)
@@ -528,6 +527,24 @@ class FeaturePipeline:
         self.casemix_retained_ = CaseMix().fit(profile[known], retained[known] > 0.5)
         self.track_record_ = self.fit_track_record(dataset, pool, batch)
         return self
+
+    def _fit_text(self, dataset: Dataset, batch: IntakeBatch | None) -> None:
+        """Fit the text model on the bios and the dataset's intake texts. With the job's
+        ``batch`` its texts are hashed once, for the fit and for :meth:`intake_text`."""
+        bios = list(dataset.therapists["bio"].dropna().astype(str))
+        embedder = TextEmbedder(dims=self.text_dims, seed=self.seed)
+        if batch is not None:
+            filled = np.asarray(batch.free_text, dtype=object) != ""
+            rows = batch.rows_of(dataset.intakes["intake_id"])
+            if filled.sum() > SMALL_BATCH and (rows >= 0).all():
+                counts = term_counts(batch.free_text)
+                bio_counts = term_counts([t for t in bios if t])
+                docs = sp.vstack([bio_counts, counts[rows[filled[rows]]]], format="csr")
+                self.text_ = embedder.fit_counts(docs)
+                self._cache("_texts")[batch] = self.text_.transform_counts(counts)
+                return
+        texts = bios + list(dataset.intakes["free_text"].dropna().astype(str))
+        self.text_ = embedder.fit(texts)
 
     def profile_matrix(
         self, dataset: Dataset, pool: TherapistPool, batch: IntakeBatch | None = None

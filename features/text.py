@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer
 
@@ -20,6 +21,15 @@ from core.errors import NotFittedError
 _HASHER = HashingVectorizer(
     n_features=2**13, alternate_sign=False, norm=None, stop_words="english", ngram_range=(1, 1)
 )
+
+
+def term_counts(texts: Sequence[str]) -> sp.csr_matrix:
+    """Hashed term counts of ``texts``, one row each (an empty text gives an empty row)."""
+    if len(texts) == 0:
+        return sp.csr_matrix((0, _HASHER.n_features), dtype=np.float64)
+    counts: sp.csr_matrix = _HASHER.transform(texts)
+    return counts
+
 
 SMALL_BATCH = 16
 """Up to this many texts, :meth:`TextEmbedder.transform` skips the sparse matrix product."""
@@ -34,8 +44,12 @@ class TextEmbedder:
 
     def fit(self, texts: Sequence[str]) -> TextEmbedder:
         """Fit idf = ln((1+N)/(1+df)) + 1 and the SVD on non-empty ``texts``."""
-        docs = [t for t in texts if t]
-        counts = _HASHER.transform(docs or ["empty"])
+        return self.fit_counts(term_counts([t for t in texts if t]))
+
+    def fit_counts(self, counts: sp.csr_matrix) -> TextEmbedder:
+        """:meth:`fit` on the :func:`term_counts` of the non-empty texts (one row each)."""
+        if counts.shape[0] == 0:
+            counts = term_counts(["empty"])
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         self.idf_ = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)
         weighted = counts.multiply(self.idf_).tocsr()
@@ -61,10 +75,28 @@ class TextEmbedder:
                 vecs = np.zeros((len(filled), self.components_.shape[0]), dtype=np.float32)
                 np.add.at(vecs, row, terms)
             else:
-                weighted = counts.multiply(self.idf_).tocsr()
-                vecs = np.asarray(weighted @ self.components_.T, dtype=np.float32)
+                return self._unit_rows(counts, out, filled)
             norms = np.linalg.norm(vecs, axis=1, keepdims=True)
             out[filled] = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
+        return out
+
+    def transform_counts(self, counts: sp.csr_matrix) -> npt.NDArray[np.float32]:
+        """:meth:`transform` of texts, more than :data:`SMALL_BATCH` of them non-empty, from
+        their :func:`term_counts` (an empty text's row is empty and maps to the zero vector)."""
+        if not hasattr(self, "idf_"):
+            raise NotFittedError("TextEmbedder is not fitted")
+        out = np.zeros((counts.shape[0], self.components_.shape[0]), dtype=np.float32)
+        return self._unit_rows(counts, out, slice(None))
+
+    def _unit_rows(
+        self, counts: sp.csr_matrix, out: npt.NDArray[np.float32], rows: Any
+    ) -> npt.NDArray[np.float32]:
+        """``out[rows]`` = the unit-norm LSA vectors of ``counts`` (zero where a row has no
+        weight)."""
+        weighted = counts.multiply(self.idf_).tocsr()
+        vecs = np.asarray(weighted @ self.components_.T, dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        out[rows] = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
         return out
 
     def state(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
@@ -85,4 +117,4 @@ class TextEmbedder:
         return emb
 
 
-__all__ = ["TextEmbedder"]
+__all__ = ["SMALL_BATCH", "TextEmbedder", "term_counts"]
