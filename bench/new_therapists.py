@@ -151,6 +151,11 @@ def main() -> None:
     parser.add_argument(
         "--blank", type=float, default=0.0, help="TrainConfig.blank_history_share of the model"
     )
+    parser.add_argument(
+        "--engagement-without-records",
+        action="store_true",
+        help="TrainConfig.engagement_records=False: the engagement head reads no record",
+    )
     parser.add_argument("--tolerances", default="0.02,0.1,0.2", help="exploration tolerances")
     args = parser.parse_args()
     config = WorldConfig(
@@ -158,7 +163,12 @@ def main() -> None:
     )
     world = generate_world(config)
     history, month, new = split_world(world, args.new, args.days, args.seed)
-    train = TrainConfig(seed=0, baselines=False, blank_history_share=args.blank)
+    train = TrainConfig(
+        seed=0,
+        baselines=False,
+        blank_history_share=args.blank,
+        engagement_records=not args.engagement_without_records,
+    )
     result = fit_and_evaluate(history, train, truth=world.truth)
     model = result.model
 

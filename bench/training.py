@@ -40,7 +40,7 @@ from features.outcomes import good_outcome, has_outcome  # noqa: E402
 from features.pipeline import FEATURE_NAMES, FeaturePipeline  # noqa: E402
 from synth import WorldConfig, generate_world  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.fit import booster_params, categorical_features  # noqa: E402
+from training.fit import booster_params, categorical_features, engagement_matrix  # noqa: E402
 from training.job import fit_and_evaluate, load_truth, run_training  # noqa: E402
 from training.labels import graded_label  # noqa: E402
 from training.matrices import logged_rows  # noqa: E402
@@ -121,7 +121,7 @@ def scale(n_therapists: int, n_intakes: int, folder: Path | None = None) -> None
     # categorical declaration), on the same matrices: only the job's own work is left out.
     names = list(FEATURE_NAMES)
     eng_names = [*names, "position"]
-    x_eng = np.hstack([rows.x, inter["position"].to_numpy(dtype=np.float32)[:, None]])
+    x_eng = engagement_matrix(rows.x, inter["position"].to_numpy(dtype=np.float32)[:, None], config)
     y_eng = (graded_label(inter) >= 2).astype(float)
     t0 = time.perf_counter()
     lgb.train(

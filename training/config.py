@@ -45,6 +45,11 @@ class TrainConfig:
     blank_history_share: float = 0.0
     """Share of therapists whose history each out-of-fold record leaves out (they look new in
     that fold), so the model learns what "no record" means for a therapist drawn at random."""
+    engagement_records: bool = True
+    """The engagement booster reads the track-record columns. Off, it learns P(engaged | shown)
+    from the profile columns only, so a therapist's empty record cannot lower the engagement
+    predicted for them (clients never see records; in training "no record" mostly marks
+    rarely booked therapists)."""
     early_stopping_fraction: float = 0.15
     """Share of training intakes held out to pick the number of boosting rounds."""
     max_rounds: int = 3000

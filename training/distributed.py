@@ -26,7 +26,7 @@ from features.outcomes import has_outcome
 from features.pipeline import FEATURE_NAMES, FeaturePipeline
 from matcher.model import MatchModel, Prefilter
 from training.config import TrainConfig
-from training.fit import Targets, booster_params, categorical_features
+from training.fit import Targets, booster_params, categorical_features, engagement_matrix
 from training.matrices import Folds, logged_rows
 from training.splits import subset
 
@@ -48,7 +48,7 @@ def _partition(
     return {
         "x_outcome": rows.x[t.started],
         "y_outcome": t.good[t.started],
-        "x_engage": np.hstack([rows.x, t.position]),
+        "x_engage": engagement_matrix(rows.x, t.position, config),
         "y_engage": t.engaged,
     }
 

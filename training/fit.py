@@ -24,7 +24,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from features.outcomes import good_outcome, has_outcome
-from features.pipeline import CATEGORICAL, FEATURE_NAMES, MONOTONE, FeaturePipeline
+from features.pipeline import (
+    CATEGORICAL,
+    FEATURE_NAMES,
+    MONOTONE,
+    TRACK_RECORD_COLUMNS,
+    FeaturePipeline,
+)
 from matcher.model import MatchModel, Prefilter
 from training.config import TrainConfig
 from training.labels import graded_label
@@ -180,6 +186,18 @@ def fit_booster(
     )
 
 
+def engagement_matrix(
+    x: npt.NDArray[np.float32], position: npt.NDArray[np.float32], config: TrainConfig
+) -> npt.NDArray[np.float32]:
+    """The engagement booster's training matrix: the features and the logged position, with
+    the track-record columns blanked (missing everywhere, so never split on) unless
+    ``config.engagement_records``."""
+    out = np.hstack([x, position])
+    if not config.engagement_records:
+        out[:, TRACK_RECORD_COLUMNS] = np.nan
+    return out
+
+
 PREFILTER_ROWS = 50_000
 """Logged rows the prefilter's least squares is fitted on (a seeded sample beyond this many:
 38 coefficients are settled long before, and predicting the outcome booster on every training
@@ -211,7 +229,11 @@ def fit_boosters(
         cv_folds=config.outcome_cv_folds if small else 0,
     )
     engagement = fit_booster(
-        np.hstack([rows.x, t.position]), t.engaged, rows.group, config, [*names, "position"]
+        engagement_matrix(rows.x, t.position, config),
+        t.engaged,
+        rows.group,
+        config,
+        [*names, "position"],
     )
     sample = _sample_rows(len(rows.x), PREFILTER_ROWS, config.seed)
     prefilter = Prefilter().fit(
@@ -243,6 +265,7 @@ __all__ = [
     "booster_params",
     "categorical_features",
     "cv_rounds",
+    "engagement_matrix",
     "fit_booster",
     "fit_boosters",
     "group_folds",
