@@ -84,7 +84,16 @@ def log_batch(
 def model_requirements() -> list[str]:
     """The logged model's pip requirements, pinned to what is installed (stated, so MLflow does
     not load the model in a subprocess to infer them)."""
-    names = ("mlflow", "lightgbm", "numpy", "pandas", "scikit-learn", "scipy")
+    names = (
+        "mlflow",
+        "lightgbm",
+        "lleaves",
+        "llvmlite",
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "scipy",
+    )
     return [f"{name}=={version(name)}" for name in names]
 
 
