@@ -19,11 +19,14 @@ import threading
 import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lightgbm as lgb
-import lleaves
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import lleaves
 
 COMPILE_ROWS = 100_000
 """Batches of at least this many rows are predicted by the compiled forest: compiling costs
@@ -38,6 +41,8 @@ _compiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forest-compile
 
 
 def _compile(model_text: str) -> lleaves.Model:
+    import lleaves  # LLVM takes about half a second to import; only large batches need it
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.txt"
         path.write_text(model_text)
