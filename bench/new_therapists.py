@@ -152,9 +152,9 @@ def main() -> None:
         "--blank", type=float, default=0.0, help="TrainConfig.blank_history_share of the model"
     )
     parser.add_argument(
-        "--engagement-without-records",
+        "--engagement-records",
         action="store_true",
-        help="TrainConfig.engagement_records=False: the engagement head reads no record",
+        help="TrainConfig.engagement_records=True: the engagement head reads the records",
     )
     parser.add_argument("--tolerances", default="0.02,0.1,0.2", help="exploration tolerances")
     args = parser.parse_args()
@@ -167,7 +167,7 @@ def main() -> None:
         seed=0,
         baselines=False,
         blank_history_share=args.blank,
-        engagement_records=not args.engagement_without_records,
+        engagement_records=args.engagement_records,
     )
     result = fit_and_evaluate(history, train, truth=world.truth)
     model = result.model

@@ -21,7 +21,7 @@ RECORDS = [FEATURE_NAMES[k] for k in TRACK_RECORD_COLUMNS]
 def test_engagement_head_reads_records_only_when_allowed(small_world: Path, records: bool) -> None:
     """Off, no engagement split reads a track-record column and the engagement prediction of
     a pair does not move when its therapist's record does; the outcome head still reads them.
-    On (the default), the engagement head does split on them in this world."""
+    On, the engagement head does split on them in this world."""
     ds = load_dataset(small_world)
     pool = TherapistPool.from_frame(ds.therapists)
     batch = pool.encode_intakes(ds.intakes)
