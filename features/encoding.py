@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from functools import cache, cached_property
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -94,7 +95,9 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
+@cache
 def _index(enum: type[StrEnum]) -> dict[str, int]:
+    """Value → member position of a fixed vocabulary (built once per enum; do not mutate)."""
     return {m.value: i for i, m in enumerate(enum)}
 
 
@@ -139,6 +142,12 @@ def _bool(cells: Cells, default: bool = False) -> B:
 
 def _text(cells: Cells) -> list[str]:
     return ["" if _missing(v) else str(v) for v in cells]
+
+
+def _frozen(values: F32) -> F32:
+    """``values`` made read-only (a cached table shared by every request)."""
+    values.setflags(write=False)
+    return values
 
 
 def _ranged(frame: pd.DataFrame) -> pd.DataFrame:
@@ -287,18 +296,19 @@ class TherapistPool:
     def __len__(self) -> int:
         return len(self.ids)
 
-    @property
+    @cached_property
     def open_slots(self) -> F32:
-        """max_caseload − current_caseload, floored at 0; 0 when not accepting new clients."""
+        """max_caseload − current_caseload, floored at 0; 0 when not accepting new clients
+        (computed once per pool, read-only)."""
         slots = np.maximum(self.max_caseload - self.current_caseload, 0)
-        return np.where(self.accepting, np.nan_to_num(slots), 0).astype(np.float32)
+        return _frozen(np.where(self.accepting, np.nan_to_num(slots), 0).astype(np.float32))
 
-    @property
+    @cached_property
     def load(self) -> F32:
-        """current_caseload / max_caseload (1 when max_caseload is 0)."""
+        """current_caseload / max_caseload (1 when max_caseload is 0; once per pool, read-only)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = self.current_caseload / self.max_caseload
-        return np.where(self.max_caseload > 0, ratio, 1.0).astype(np.float32)
+        return _frozen(np.where(self.max_caseload > 0, ratio, 1.0).astype(np.float32))
 
     def positions(self, therapist_ids: Sequence[str]) -> I64:
         """Row of each therapist id in the pool (−1 where unknown)."""
