@@ -54,17 +54,35 @@ class PairContext:
     intake_text: F32
     cache: dict[str, Any] = field(default_factory=dict)
 
+    def concerns(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], F32]:
+        """``(P, 5)`` client concern codes (−1 padding), their domain codes (padding read as
+        code 0) and weights w_k = 1/k (0 for padding), per pair; computed once per batch of
+        pairs and shared by the features that weigh concerns."""
+        if "concerns" not in self.cache:
+            codes = self.batch.concerns[self.i]
+            domains = CONCERN_DOMAIN_CODE[np.maximum(codes, 0)]
+            weights = np.where(codes >= 0, ORDER_WEIGHTS[None, :], 0).astype(np.float32)
+            self.cache["concerns"] = (codes, domains, weights)
+        codes, domains, weights = self.cache["concerns"]
+        return codes, domains, weights
+
     def concern_hits(self) -> tuple[F32, F32]:
         """``(P, 5)`` hits of each client concern among the specialties, and their weights."""
         if "hits" not in self.cache:
-            codes = self.batch.concerns[self.i]
+            codes, _, weights = self.concerns()
             present = codes >= 0
             spec = self.pool.specialties[self.j][:, None]
             hit = ((spec >> np.maximum(codes, 0).astype(np.uint64)) & np.uint64(1)) == 1
-            weights = np.where(present, ORDER_WEIGHTS[None, :], 0).astype(np.float32)
             self.cache["hits"] = ((hit & present).astype(np.float32), weights)
         hits, weights = self.cache["hits"]
         return hits, weights
+
+    def once(self, name: str, compute: Callable[[PairContext], F32]) -> F32:
+        """``compute(self)``, computed once per batch of pairs (features built on others)."""
+        if name not in self.cache:
+            self.cache[name] = compute(self)
+        value: F32 = self.cache[name]
+        return value
 
 
 def likely_format(batch: IntakeBatch, pool: TherapistPool, pairs: Pairs) -> npt.NDArray[np.int64]:
@@ -94,9 +112,13 @@ def _share(have: npt.NDArray[np.uint64], want: npt.NDArray[np.uint64]) -> F32:
         return np.where(wanted > 0, met / wanted, np.nan).astype(np.float32)
 
 
-def _concern_fit(c: PairContext) -> F32:
+def _concern_fit_value(c: PairContext) -> F32:
     hits, w = c.concern_hits()
     return (hits * w).sum(1) / np.maximum(w.sum(1), 1e-9)
+
+
+def _concern_fit(c: PairContext) -> F32:
+    return c.once("concern_fit", _concern_fit_value)
 
 
 def _primary_concern_fit(c: PairContext) -> F32:
@@ -220,8 +242,12 @@ def _primary_domain(c: PairContext) -> npt.NDArray[np.int64]:
     return np.maximum(c.batch.primary_domain[c.i], 0)
 
 
-def _tr_domain(c: PairContext) -> F32:
+def _tr_domain_value(c: PairContext) -> F32:
     return np.asarray(c.tables["tr"]["domain"][c.j, _primary_domain(c)], dtype=np.float32)
+
+
+def _tr_domain(c: PairContext) -> F32:
+    return c.once("tr_domain", _tr_domain_value)
 
 
 def _tr_domain_n(c: PairContext) -> F32:
@@ -229,10 +255,8 @@ def _tr_domain_n(c: PairContext) -> F32:
 
 
 def _tr_concerns(c: PairContext) -> F32:
-    codes = c.batch.concerns[c.i]
-    domains = CONCERN_DOMAIN_CODE[np.maximum(codes, 0)]
+    _, domains, w = c.concerns()
     rates = c.tables["tr"]["domain"][c.j[:, None], domains]
-    w = np.where(codes >= 0, ORDER_WEIGHTS[None, :], 0)
     return ((rates * w).sum(1) / np.maximum(w.sum(1), 1e-9)).astype(np.float32)
 
 
@@ -249,10 +273,8 @@ def _tr_adjusted_domain(c: PairContext) -> F32:
 
 
 def _tr_adjusted_concerns(c: PairContext) -> F32:
-    codes = c.batch.concerns[c.i]
-    domains = CONCERN_DOMAIN_CODE[np.maximum(codes, 0)]
+    _, domains, w = c.concerns()
     effects = c.tables["tr"]["adjusted_domain"][c.j[:, None], domains]
-    w = np.where(codes >= 0, ORDER_WEIGHTS[None, :], 0)
     return ((effects * w).sum(1) / np.maximum(w.sum(1), 1e-9)).astype(np.float32)
 
 
