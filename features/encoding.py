@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cache, cached_property
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +42,7 @@ F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 B = npt.NDArray[np.bool_]
+ArrayT = TypeVar("ArrayT", bound=npt.NDArray[Any])
 
 MAX_CONCERNS = 5
 CONCERN_DOMAIN_CODE = np.array(
@@ -144,7 +145,7 @@ def _text(cells: Cells) -> list[str]:
     return ["" if _missing(v) else str(v) for v in cells]
 
 
-def _frozen(values: F32) -> F32:
+def _frozen(values: ArrayT) -> ArrayT:
     """``values`` made read-only (a cached table shared by every request)."""
     values.setflags(write=False)
     return values
@@ -412,23 +413,23 @@ class IntakeBatch:
         """Row of each intake id in this batch (−1 where absent)."""
         return positions(self.ids, intake_ids)
 
-    @property
+    @cached_property
     def severity(self) -> F32:
         """Symptom severity in [0, 1]: max(phq9/27, gad7/21); NaN when neither is known."""
         with np.errstate(invalid="ignore"):
             sev = np.fmax(self.phq9 / 27.0, self.gad7 / 21.0)
-        return sev.astype(np.float32)
+        return _frozen(sev.astype(np.float32))
 
-    @property
+    @cached_property
     def severe(self) -> B:
         """phq9 ≥ 20 or gad7 ≥ 15 (SPEC §3)."""
-        return (np.nan_to_num(self.phq9) >= 20) | (np.nan_to_num(self.gad7) >= 15)
+        return _frozen((np.nan_to_num(self.phq9) >= 20) | (np.nan_to_num(self.gad7) >= 15))
 
-    @property
+    @cached_property
     def primary_domain(self) -> I64:
         """Domain code of the most important concern (−1 if none)."""
         first = self.concerns[:, 0]
-        return np.where(first >= 0, CONCERN_DOMAIN_CODE[np.maximum(first, 0)], -1)
+        return _frozen(np.where(first >= 0, CONCERN_DOMAIN_CODE[np.maximum(first, 0)], -1))
 
 
 @dataclass(frozen=True)
