@@ -117,8 +117,27 @@ def vocab_words(cells: Cells, index: dict[str, int], width: int) -> Words:
 
 
 def enum_mask(cells: Cells, enum: type[StrEnum]) -> npt.NDArray[np.uint64]:
-    """List cells over a fixed vocabulary (≤64 values) as one uint64 bitmask per row."""
-    return vocab_words(cells, _index(enum), len(enum))[:, 0]
+    """List cells over a fixed vocabulary (≤64 values) as one uint64 bitmask per row (bit k =
+    member k; unknown values and non-list cells set nothing). Each row's mask is an integer OR
+    of its few members: no dense matrix to pack."""
+    bits = _bits(enum)
+    return np.array(
+        [_or_bits(bits, xs) if isinstance(xs, (list, tuple, np.ndarray)) else 0 for xs in cells],
+        dtype=np.uint64,
+    ).reshape(len(cells))
+
+
+@cache
+def _bits(enum: type[StrEnum]) -> dict[str, int]:
+    """Value → its bit (1 << member position) for the first 64 members of ``enum``."""
+    return {value: 1 << k for value, k in _index(enum).items() if k < 64}
+
+
+def _or_bits(bits: dict[str, int], values: Iterable[Any]) -> int:
+    mask = 0
+    for value in values:
+        mask |= bits.get(value, 0)
+    return mask
 
 
 def hour_words(cells: Cells) -> Words:
