@@ -203,6 +203,10 @@ class CandidateIndex:
             getattr(view, name)
         return view
 
+    def licensed(self, region: int, country: int) -> npt.NDArray[np.int64]:
+        """Rows (sorted) licensed in region code ``region`` or country-wide in ``country``."""
+        return self._licensed(region, country)[0]
+
     def _licensed(self, region: int, country: int) -> tuple[npt.NDArray[np.int64], Side]:
         """Rows licensed in ``region`` or country-wide in ``country``, and their arrays."""
         wide = country >= 0 and country != region and len(self.members[country]) > 0

@@ -485,7 +485,7 @@ class Matcher:
     ) -> dict[int, list[Suggestion]]:
         """What each non-crisis intake without an eligible therapist could change."""
         unmatched = np.flatnonzero((elig.n_eligible == 0) & (routes.route != Route.CRISIS))
-        return suggestions(batch, self.pool, unmatched, elig.excluded)
+        return suggestions(batch, self.pool, unmatched, elig.excluded, index=self._index)
 
     def _result(
         self,
