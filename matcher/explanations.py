@@ -298,7 +298,9 @@ def reasons(
     return reasons_batch(batch, pool, *one, x=x[None, :], contrib=contrib[None, :], limit=limit)[0]
 
 
-_MAKERS = [REASONS.get(name) for name in FEATURE_NAMES]
+_EXPLAINED = np.array([k for k, name in enumerate(FEATURE_NAMES) if name in REASONS])
+"""Columns with a phrase maker (the others never yield a reason, so they are not ranked)."""
+_MAKERS = [REASONS[FEATURE_NAMES[k]] for k in _EXPLAINED]
 
 
 def reasons_batch(
@@ -314,24 +316,27 @@ def reasons_batch(
     """Reasons for many pairs at once: one sort of every row's contributions, the facts the
     makers read computed over all rows (:class:`Facts`), then only the phrase makers of each
     pair's strongest positive features run (at most a few per pair)."""
-    n_features = len(FEATURE_NAMES)
-    c = contrib[:, :n_features]
+    if len(intake_idx) == 0:
+        return []
+    # Ranking only the columns that have a maker keeps their relative (stable) order.
+    c = contrib[:, _EXPLAINED]
     order = np.argsort(-c, axis=1, kind="stable")
     ranked = np.take_along_axis(c, order, axis=1)
     positive = (ranked > 0).sum(axis=1).tolist()
     order_list = order.tolist()
     values = x.astype(np.float64).tolist()
+    columns = _EXPLAINED.tolist()
     facts = Facts(batch, pool, intake_idx, therapist_idx)
     out: list[list[str]] = []
     for row in range(len(intake_idx)):
         found: list[str] = []
-        for k in order_list[row][: positive[row]]:
+        for m in order_list[row][: positive[row]]:
             if len(found) >= limit:
                 break
-            maker = _MAKERS[k]
-            if maker is None or _small(k, values[row]):
+            k = columns[m]
+            if k in _GATE and _small(k, values[row]):
                 continue
-            text = maker(facts, row, values[row][k])
+            text = _MAKERS[m](facts, row, values[row][k])
             if text and text not in found:
                 found.append(text)
         if not found:
