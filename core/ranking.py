@@ -19,6 +19,11 @@ def rank_within_groups(group: npt.ArrayLike, score: npt.ArrayLike) -> I64:
     """0-based rank of each row inside its group by descending score (stable on ties)."""
     group = np.asarray(group)
     score = np.asarray(score, dtype=np.float64)
+    if len(group) and group[0] == group[-1] and bool((group == group[0]).all()):
+        # One group (a single request): the same order by a stable sort of the scores alone.
+        ranks = np.empty(len(score), dtype=np.int64)
+        ranks[np.argsort(-score, kind="stable")] = np.arange(len(score))
+        return ranks
     order = np.lexsort((np.arange(len(score)), -score, group))
     sorted_group = group[order]
     starts = np.r_[0, np.flatnonzero(sorted_group[1:] != sorted_group[:-1]) + 1]

@@ -11,7 +11,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Any, TypeAlias
+from functools import cache, cached_property
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +42,7 @@ F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 B = npt.NDArray[np.bool_]
+ArrayT = TypeVar("ArrayT", bound=npt.NDArray[Any])
 
 MAX_CONCERNS = 5
 CONCERN_DOMAIN_CODE = np.array(
@@ -94,7 +96,9 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
+@cache
 def _index(enum: type[StrEnum]) -> dict[str, int]:
+    """Value → member position of a fixed vocabulary (built once per enum; do not mutate)."""
     return {m.value: i for i, m in enumerate(enum)}
 
 
@@ -113,8 +117,27 @@ def vocab_words(cells: Cells, index: dict[str, int], width: int) -> Words:
 
 
 def enum_mask(cells: Cells, enum: type[StrEnum]) -> npt.NDArray[np.uint64]:
-    """List cells over a fixed vocabulary (≤64 values) as one uint64 bitmask per row."""
-    return vocab_words(cells, _index(enum), len(enum))[:, 0]
+    """List cells over a fixed vocabulary (≤64 values) as one uint64 bitmask per row (bit k =
+    member k; unknown values and non-list cells set nothing). Each row's mask is an integer OR
+    of its few members: no dense matrix to pack."""
+    bits = _bits(enum)
+    return np.array(
+        [_or_bits(bits, xs) if isinstance(xs, (list, tuple, np.ndarray)) else 0 for xs in cells],
+        dtype=np.uint64,
+    ).reshape(len(cells))
+
+
+@cache
+def _bits(enum: type[StrEnum]) -> dict[str, int]:
+    """Value → its bit (1 << member position) for the first 64 members of ``enum``."""
+    return {value: 1 << k for value, k in _index(enum).items() if k < 64}
+
+
+def _or_bits(bits: dict[str, int], values: Iterable[Any]) -> int:
+    mask = 0
+    for value in values:
+        mask |= bits.get(value, 0)
+    return mask
 
 
 def hour_words(cells: Cells) -> Words:
@@ -139,6 +162,12 @@ def _bool(cells: Cells, default: bool = False) -> B:
 
 def _text(cells: Cells) -> list[str]:
     return ["" if _missing(v) else str(v) for v in cells]
+
+
+def _frozen(values: ArrayT) -> ArrayT:
+    """``values`` made read-only (a cached table shared by every request)."""
+    values.setflags(write=False)
+    return values
 
 
 def _ranged(frame: pd.DataFrame) -> pd.DataFrame:
@@ -287,18 +316,19 @@ class TherapistPool:
     def __len__(self) -> int:
         return len(self.ids)
 
-    @property
+    @cached_property
     def open_slots(self) -> F32:
-        """max_caseload − current_caseload, floored at 0; 0 when not accepting new clients."""
+        """max_caseload − current_caseload, floored at 0; 0 when not accepting new clients
+        (computed once per pool, read-only)."""
         slots = np.maximum(self.max_caseload - self.current_caseload, 0)
-        return np.where(self.accepting, np.nan_to_num(slots), 0).astype(np.float32)
+        return _frozen(np.where(self.accepting, np.nan_to_num(slots), 0).astype(np.float32))
 
-    @property
+    @cached_property
     def load(self) -> F32:
-        """current_caseload / max_caseload (1 when max_caseload is 0)."""
+        """current_caseload / max_caseload (1 when max_caseload is 0; once per pool, read-only)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = self.current_caseload / self.max_caseload
-        return np.where(self.max_caseload > 0, ratio, 1.0).astype(np.float32)
+        return _frozen(np.where(self.max_caseload > 0, ratio, 1.0).astype(np.float32))
 
     def positions(self, therapist_ids: Sequence[str]) -> I64:
         """Row of each therapist id in the pool (−1 where unknown)."""
@@ -402,23 +432,23 @@ class IntakeBatch:
         """Row of each intake id in this batch (−1 where absent)."""
         return positions(self.ids, intake_ids)
 
-    @property
+    @cached_property
     def severity(self) -> F32:
         """Symptom severity in [0, 1]: max(phq9/27, gad7/21); NaN when neither is known."""
         with np.errstate(invalid="ignore"):
             sev = np.fmax(self.phq9 / 27.0, self.gad7 / 21.0)
-        return sev.astype(np.float32)
+        return _frozen(sev.astype(np.float32))
 
-    @property
+    @cached_property
     def severe(self) -> B:
         """phq9 ≥ 20 or gad7 ≥ 15 (SPEC §3)."""
-        return (np.nan_to_num(self.phq9) >= 20) | (np.nan_to_num(self.gad7) >= 15)
+        return _frozen((np.nan_to_num(self.phq9) >= 20) | (np.nan_to_num(self.gad7) >= 15))
 
-    @property
+    @cached_property
     def primary_domain(self) -> I64:
         """Domain code of the most important concern (−1 if none)."""
         first = self.concerns[:, 0]
-        return np.where(first >= 0, CONCERN_DOMAIN_CODE[np.maximum(first, 0)], -1)
+        return _frozen(np.where(first >= 0, CONCERN_DOMAIN_CODE[np.maximum(first, 0)], -1))
 
 
 @dataclass(frozen=True)

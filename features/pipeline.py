@@ -11,7 +11,7 @@ import dataclasses
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -54,17 +54,35 @@ class PairContext:
     intake_text: F32
     cache: dict[str, Any] = field(default_factory=dict)
 
+    def concerns(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], F32]:
+        """``(P, 5)`` client concern codes (−1 padding), their domain codes (padding read as
+        code 0) and weights w_k = 1/k (0 for padding), per pair; computed once per batch of
+        pairs and shared by the features that weigh concerns."""
+        if "concerns" not in self.cache:
+            codes = self.batch.concerns[self.i]
+            domains = CONCERN_DOMAIN_CODE[np.maximum(codes, 0)]
+            weights = np.where(codes >= 0, ORDER_WEIGHTS[None, :], 0).astype(np.float32)
+            self.cache["concerns"] = (codes, domains, weights)
+        codes, domains, weights = self.cache["concerns"]
+        return codes, domains, weights
+
     def concern_hits(self) -> tuple[F32, F32]:
         """``(P, 5)`` hits of each client concern among the specialties, and their weights."""
         if "hits" not in self.cache:
-            codes = self.batch.concerns[self.i]
+            codes, _, weights = self.concerns()
             present = codes >= 0
             spec = self.pool.specialties[self.j][:, None]
             hit = ((spec >> np.maximum(codes, 0).astype(np.uint64)) & np.uint64(1)) == 1
-            weights = np.where(present, ORDER_WEIGHTS[None, :], 0).astype(np.float32)
             self.cache["hits"] = ((hit & present).astype(np.float32), weights)
         hits, weights = self.cache["hits"]
         return hits, weights
+
+    def once(self, name: str, compute: Callable[[PairContext], F32]) -> F32:
+        """``compute(self)``, computed once per batch of pairs (features built on others)."""
+        if name not in self.cache:
+            self.cache[name] = compute(self)
+        value: F32 = self.cache[name]
+        return value
 
 
 def likely_format(batch: IntakeBatch, pool: TherapistPool, pairs: Pairs) -> npt.NDArray[np.int64]:
@@ -94,9 +112,13 @@ def _share(have: npt.NDArray[np.uint64], want: npt.NDArray[np.uint64]) -> F32:
         return np.where(wanted > 0, met / wanted, np.nan).astype(np.float32)
 
 
-def _concern_fit(c: PairContext) -> F32:
+def _concern_fit_value(c: PairContext) -> F32:
     hits, w = c.concern_hits()
     return (hits * w).sum(1) / np.maximum(w.sum(1), 1e-9)
+
+
+def _concern_fit(c: PairContext) -> F32:
+    return c.once("concern_fit", _concern_fit_value)
 
 
 def _primary_concern_fit(c: PairContext) -> F32:
@@ -220,8 +242,12 @@ def _primary_domain(c: PairContext) -> npt.NDArray[np.int64]:
     return np.maximum(c.batch.primary_domain[c.i], 0)
 
 
-def _tr_domain(c: PairContext) -> F32:
+def _tr_domain_value(c: PairContext) -> F32:
     return np.asarray(c.tables["tr"]["domain"][c.j, _primary_domain(c)], dtype=np.float32)
+
+
+def _tr_domain(c: PairContext) -> F32:
+    return c.once("tr_domain", _tr_domain_value)
 
 
 def _tr_domain_n(c: PairContext) -> F32:
@@ -229,10 +255,8 @@ def _tr_domain_n(c: PairContext) -> F32:
 
 
 def _tr_concerns(c: PairContext) -> F32:
-    codes = c.batch.concerns[c.i]
-    domains = CONCERN_DOMAIN_CODE[np.maximum(codes, 0)]
+    _, domains, w = c.concerns()
     rates = c.tables["tr"]["domain"][c.j[:, None], domains]
-    w = np.where(codes >= 0, ORDER_WEIGHTS[None, :], 0)
     return ((rates * w).sum(1) / np.maximum(w.sum(1), 1e-9)).astype(np.float32)
 
 
@@ -249,10 +273,8 @@ def _tr_adjusted_domain(c: PairContext) -> F32:
 
 
 def _tr_adjusted_concerns(c: PairContext) -> F32:
-    codes = c.batch.concerns[c.i]
-    domains = CONCERN_DOMAIN_CODE[np.maximum(codes, 0)]
+    _, domains, w = c.concerns()
     effects = c.tables["tr"]["adjusted_domain"][c.j[:, None], domains]
-    w = np.where(codes >= 0, ORDER_WEIGHTS[None, :], 0)
     return ((effects * w).sum(1) / np.maximum(w.sum(1), 1e-9)).astype(np.float32)
 
 
@@ -295,7 +317,7 @@ def _text_similarity(c: PairContext) -> F32:
     for start in range(0, len(c.i), TEXT_CHUNK):
         i, j = c.i[start : start + TEXT_CHUNK], c.j[start : start + TEXT_CHUNK]
         sim[start : start + TEXT_CHUNK] = np.einsum("ij,ij->i", intake[i], bio[j])
-    empty = ~np.any(intake, axis=1)[c.i] | ~np.any(bio, axis=1)[c.j]
+    empty = ~np.any(intake, axis=1)[c.i] | ~c.tables["bio_filled"][c.j]
     sim[empty] = np.nan
     return sim
 
@@ -310,6 +332,9 @@ class Feature:
     categorical: bool = False
     monotone: int = 0
     """+1 when more of it can only help the outcome (a constraint the booster may enforce)."""
+    therapist_only: bool = False
+    """Its value depends on the therapist alone (``compute`` reads no intake): computed once
+    per (pool, track record) over the whole pool and gathered per pair."""
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -331,7 +356,7 @@ FEATURES: tuple[Feature, ...] = (
         _concern_fit_severity,
         monotone=1,
     ),
-    Feature("n_specialties", "number of specialties listed", _n_specialties),
+    Feature("n_specialties", "number of specialties listed", _n_specialties, therapist_only=True),
     Feature("severity", "max(phq9/27, gad7/21); NaN when neither known", _severity),
     Feature(
         "modality_fit",
@@ -369,15 +394,21 @@ FEATURES: tuple[Feature, ...] = (
         "shares a non-English language the client speaks; NaN if en only",
         _other_language_fit,
     ),
-    Feature("years_experience", "years in practice", _years_experience),
-    Feature("load", "current_caseload / max_caseload", _load),
-    Feature("open_slots", "max_caseload − current_caseload", _open_slots),
+    Feature("years_experience", "years in practice", _years_experience, therapist_only=True),
+    Feature("load", "current_caseload / max_caseload", _load, therapist_only=True),
+    Feature("open_slots", "max_caseload − current_caseload", _open_slots, therapist_only=True),
     Feature("fee_ratio", "session_fee / max_session_fee for self-pay; else NaN", _fee_ratio),
-    Feature("license", "license type code", _license, categorical=True),
-    Feature("crisis_trained", "1 if crisis trained", _crisis_trained),
+    Feature("license", "license type code", _license, categorical=True, therapist_only=True),
+    Feature("crisis_trained", "1 if crisis trained", _crisis_trained, therapist_only=True),
     Feature("age_group", "client age group code", _age_group, categorical=True),
-    Feature("tr_overall", "EB good-outcome rate (s+mμ)/(n+m)", _tr_overall, monotone=1),
-    Feature("tr_n", "ln(1 + outcomes observed)", _tr_n),
+    Feature(
+        "tr_overall",
+        "EB good-outcome rate (s+mμ)/(n+m)",
+        _tr_overall,
+        monotone=1,
+        therapist_only=True,
+    ),
+    Feature("tr_n", "ln(1 + outcomes observed)", _tr_n, therapist_only=True),
     Feature("tr_domain", "EB rate in the primary concern's domain", _tr_domain, monotone=1),
     Feature("tr_domain_n", "ln(1 + outcomes in that domain)", _tr_domain_n),
     Feature(
@@ -392,6 +423,7 @@ FEATURES: tuple[Feature, ...] = (
         "case-mix-adjusted effect: shrunk mean of (good − expected from profile)",
         _tr_adjusted,
         monotone=1,
+        therapist_only=True,
     ),
     Feature(
         "tr_adjusted_domain",
@@ -410,8 +442,11 @@ FEATURES: tuple[Feature, ...] = (
         "case-mix-adjusted alliance effect: shrunk mean of (WAI-SR − expected from profile)",
         _tr_alliance,
         monotone=1,
+        therapist_only=True,
     ),
-    Feature("tr_alliance_n", "ln(1 + alliance ratings observed)", _tr_alliance_n),
+    Feature(
+        "tr_alliance_n", "ln(1 + alliance ratings observed)", _tr_alliance_n, therapist_only=True
+    ),
     Feature(
         "tr_alliance_format",
         "adjusted alliance effect in the pair's likely format, shrunk toward tr_alliance",
@@ -428,6 +463,7 @@ FEATURES: tuple[Feature, ...] = (
         "case-mix-adjusted retention effect: shrunk mean of (retained − expected from profile)",
         _tr_retention,
         monotone=1,
+        therapist_only=True,
     ),
     Feature(
         "text_similarity", "cosine(LSA(free_text), LSA(bio)); NaN if either empty", _text_similarity
@@ -441,6 +477,10 @@ TRACK_RECORD_COLUMNS = np.array([k for k, f in enumerate(FEATURES) if f.name.sta
 """Columns that read the therapist track record (the only ones that change per fold)."""
 MONOTONE: dict[str, int] = {f.name: f.monotone for f in FEATURES if f.monotone}
 _TEXT_COLUMN = FEATURE_NAMES.index("text_similarity")
+THERAPIST_COLUMNS = np.array([k for k, f in enumerate(FEATURES) if f.therapist_only])
+"""Columns that depend on the therapist alone (tabled once per pool and track record)."""
+_THERAPIST_SLOT = np.full(len(FEATURES), -1, dtype=np.int64)
+_THERAPIST_SLOT[THERAPIST_COLUMNS] = np.arange(len(THERAPIST_COLUMNS))
 _CACHES = ("_bound", "_texts")
 _CASEMIX = ("casemix", "casemix_alliance", "casemix_retained")
 """The case-mix models: good outcome, alliance rating, retention."""
@@ -471,6 +511,25 @@ def alliance_and_retention(started: Any) -> tuple[F32, F32]:
     outcome rows."""
     dropped = _numbers(started, "dropped_out")
     return _numbers(started, "alliance"), (1.0 - dropped).astype(np.float32)
+
+
+def _therapist_table(pool: TherapistPool, tables: dict[str, Any]) -> F32:
+    """``(len(pool), len(THERAPIST_COLUMNS))``: each therapist-only feature of every therapist
+    (its own ``compute``, over the whole pool; no intake is read)."""
+    rows = np.arange(len(pool), dtype=np.int64)
+    ctx = PairContext(
+        batch=cast(IntakeBatch, None),  # therapist-only features read no intake
+        pool=pool,
+        i=np.zeros(len(pool), dtype=np.int64),
+        j=rows,
+        tables=tables,
+        intake_text=np.zeros((0, 0), np.float32),
+    )
+    table = np.empty((len(pool), len(THERAPIST_COLUMNS)), dtype=np.float32)
+    for slot, column in enumerate(THERAPIST_COLUMNS):
+        table[:, slot] = FEATURES[column].compute(ctx)
+    table.setflags(write=False)
+    return table
 
 
 class FeaturePipeline:
@@ -624,19 +683,23 @@ class FeaturePipeline:
             if english >= 0:
                 mask[english // 64] = np.uint64(1) << np.uint64(english % 64)
             cache["bio_text"] = self.text_.transform(pool.bios) if bio_text is None else bio_text
+            cache["bio_filled"] = np.any(cache["bio_text"], axis=1)
             cache["english_mask"] = mask
             cache["records"] = {}
-        records: dict[int, tuple[TrackRecord, Any]] = cache["records"]
+        records: dict[int, tuple[TrackRecord, dict[str, Any]]] = cache["records"]
         if id(track_record) not in records:
             if len(records) > 8:
                 records.clear()
+            tables = {
+                "tr": track_record.align(pool.ids),
+                "bio_text": cache["bio_text"],
+                "bio_filled": cache["bio_filled"],
+                "english_mask": cache["english_mask"],
+            }
+            tables["therapist"] = _therapist_table(pool, tables)
             # The record itself is kept so its id cannot be reused while cached.
-            records[id(track_record)] = (track_record, track_record.align(pool.ids))
-        return {
-            "tr": records[id(track_record)][1],
-            "bio_text": cache["bio_text"],
-            "english_mask": cache["english_mask"],
-        }
+            records[id(track_record)] = (track_record, tables)
+        return records[id(track_record)][1]
 
     def intake_text(self, batch: IntakeBatch) -> F32:
         """LSA vectors of the batch's free texts, computed once per batch (cached)."""
@@ -684,7 +747,11 @@ class FeaturePipeline:
             targets: npt.NDArray[np.int64] = np.arange(len(wanted))
         else:
             out, targets = into, wanted
-        for k, column in zip(targets, wanted, strict=True):
+        slots = _THERAPIST_SLOT[wanted]
+        tabled = slots >= 0
+        if tabled.any():  # one gather for every therapist-only column
+            out[:, targets[tabled]] = ctx.tables["therapist"][ctx.j[:, None], slots[tabled]]
+        for k, column in zip(targets[~tabled], wanted[~tabled], strict=True):
             out[:, k] = FEATURES[column].compute(ctx)
         return out
 
@@ -738,6 +805,7 @@ __all__ = [
     "FEATURE_NAMES",
     "MONOTONE",
     "PROFILE_COLUMNS",
+    "THERAPIST_COLUMNS",
     "TRACK_RECORD_COLUMNS",
     "Feature",
     "FeaturePipeline",

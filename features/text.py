@@ -15,6 +15,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
 from core.errors import NotFittedError
 
@@ -29,6 +30,25 @@ def term_counts(texts: Sequence[str]) -> sp.csr_matrix:
         return sp.csr_matrix((0, _HASHER.n_features), dtype=np.float64)
     counts: sp.csr_matrix = _HASHER.transform(texts)
     return counts
+
+
+_ANALYZER = _HASHER.build_analyzer()
+_WIDTH = int(_HASHER.n_features)
+_MIN_INT32 = -(2**31)
+
+
+def hashed_terms(text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """One text's row of ``_HASHER.transform``: its hashed term indices (sorted) and counts.
+
+    The same analyser and hash as the vectoriser (bucket = |murmurhash3_32(term)| mod width,
+    signed hash, no alternate sign), without building a sparse matrix: a request's one text
+    costs the tokens' hashing only."""
+    buckets = [
+        (2**31 - 1 - (_WIDTH - 1)) % _WIDTH if h == _MIN_INT32 else abs(h) % _WIDTH
+        for h in (murmurhash3_32(term, seed=0) for term in _ANALYZER(text))
+    ]
+    indices, counts = np.unique(np.asarray(buckets, dtype=np.int64), return_counts=True)
+    return indices, counts.astype(np.float64)
 
 
 SMALL_BATCH = 16
@@ -65,16 +85,19 @@ class TextEmbedder:
         out = np.zeros((len(texts), self.components_.shape[0]), dtype=np.float32)
         filled = [i for i, t in enumerate(texts) if t]
         if filled:
-            counts = _HASHER.transform([texts[i] for i in filled])
             if len(filled) <= SMALL_BATCH:
-                # A request's few texts: gather the touched SVD columns directly (the sparse
-                # product's setup costs ~100× the arithmetic at this size).
-                weight = counts.data.astype(np.float32) * self.idf_[counts.indices]
-                terms = self.components_[:, counts.indices].T * weight[:, None]
-                row = np.repeat(np.arange(len(filled)), np.diff(counts.indptr))
+                # A request's few texts: hash their terms and gather the touched SVD columns
+                # directly (the sparse matrices' setup costs ~100× the arithmetic at this size).
+                rows = [hashed_terms(texts[i]) for i in filled]
+                indices = np.concatenate([r[0] for r in rows])
+                weight = np.concatenate([r[1] for r in rows]).astype(np.float32)
+                weight = weight * self.idf_[indices]
+                terms = self.components_[:, indices].T * weight[:, None]
+                row = np.repeat(np.arange(len(filled)), [len(r[0]) for r in rows])
                 vecs = np.zeros((len(filled), self.components_.shape[0]), dtype=np.float32)
                 np.add.at(vecs, row, terms)
             else:
+                counts = term_counts([texts[i] for i in filled])
                 return self._unit_rows(counts, out, filled)
             norms = np.linalg.norm(vecs, axis=1, keepdims=True)
             out[filled] = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
@@ -117,4 +140,4 @@ class TextEmbedder:
         return emb
 
 
-__all__ = ["SMALL_BATCH", "TextEmbedder", "term_counts"]
+__all__ = ["SMALL_BATCH", "TextEmbedder", "hashed_terms", "term_counts"]

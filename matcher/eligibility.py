@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,53 +19,72 @@ from features.encoding import IntakeBatch, Pairs, TherapistPool
 from matcher.results import CONSTRAINTS
 
 Check = Callable[[IntakeBatch, TherapistPool, Pairs], npt.NDArray[np.bool_]]
+Rule = Callable[[Any, Any], npt.NDArray[np.bool_]]
+"""A constraint's formula over (intake side, therapist side): objects whose attributes are the
+batch's and the pool's arrays, aligned pair by pair or broadcasting (one intake against many
+therapists). :data:`CHECKS` applies them to :class:`Pairs`, :class:`CandidateIndex` to one intake
+against the therapists licensed in its region."""
 
 
-def _region(b: IntakeBatch, p: TherapistPool, x: Pairs) -> npt.NDArray[np.bool_]:
+class Side:
+    """One side of a set of pairs: attribute ``a`` is ``source.a[rows]``, gathered on first read
+    and kept (reads of the same attribute by several constraints gather once)."""
+
+    def __init__(
+        self, source: IntakeBatch | TherapistPool | Side, rows: npt.NDArray[np.int64]
+    ) -> None:
+        self._source = source
+        self._rows = rows
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._source, name)[self._rows]
+        self.__dict__[name] = value
+        return value
+
+
+def _region(b: Any, p: Any) -> npt.NDArray[np.bool_]:
     """Licensed in the client's region, or country-wide in the client's country."""
-    words = p.regions[x.therapist_idx]
-    return bitset.has(words, b.region[x.intake_idx]) | bitset.has(words, b.country[x.intake_idx])
+    words = p.regions
+    return bitset.has(words, b.region) | bitset.has(words, b.country)
 
 
-def _age_group(b: IntakeBatch, p: TherapistPool, x: Pairs) -> npt.NDArray[np.bool_]:
-    age = b.age_group[x.intake_idx]
-    served = p.age_groups[x.therapist_idx] >> np.maximum(age, 0).astype(np.uint64)
-    return ((served & np.uint64(1)) == 1) & (age >= 0)
+def _age_group(b: Any, p: Any) -> npt.NDArray[np.bool_]:
+    age = b.age_group
+    served = p.age_groups >> np.maximum(age, 0).astype(np.uint64)
+    return np.asarray(((served & np.uint64(1)) == 1) & (age >= 0))
 
 
-def _language(b: IntakeBatch, p: TherapistPool, x: Pairs) -> npt.NDArray[np.bool_]:
-    return bitset.intersects(b.languages[x.intake_idx], p.languages[x.therapist_idx])
+def _language(b: Any, p: Any) -> npt.NDArray[np.bool_]:
+    return bitset.intersects(b.languages, p.languages)
 
 
-def _format(b: IntakeBatch, p: TherapistPool, x: Pairs) -> npt.NDArray[np.bool_]:
-    return (b.formats[x.intake_idx] & p.formats[x.therapist_idx]) != 0
+def _format(b: Any, p: Any) -> npt.NDArray[np.bool_]:
+    return np.asarray((b.formats & p.formats) != 0)
 
 
-def _payment(b: IntakeBatch, p: TherapistPool, x: Pairs) -> npt.NDArray[np.bool_]:
+def _payment(b: Any, p: Any) -> npt.NDArray[np.bool_]:
     """Takes the client's payer; for self-pay also fee ≤ max_session_fee when both are known."""
-    i, j = x.intake_idx, x.therapist_idx
-    takes = bitset.has(p.payers[j], b.payment[i])
-    fee, cap = p.fee[j], b.max_fee[i]
-    affordable = ~b.self_pay[i] | np.isnan(cap) | np.isnan(fee) | (fee <= cap)
-    return takes & affordable
+    takes = bitset.has(p.payers, b.payment)
+    fee, cap = p.fee, b.max_fee
+    affordable = ~b.self_pay | np.isnan(cap) | np.isnan(fee) | (fee <= cap)
+    return np.asarray(takes & affordable)
 
 
-def _capacity(b: IntakeBatch, p: TherapistPool, x: Pairs) -> npt.NDArray[np.bool_]:
-    j = x.therapist_idx
-    return p.accepting[j] & (p.current_caseload[j] < p.max_caseload[j])
+def _capacity(b: Any, p: Any) -> npt.NDArray[np.bool_]:
+    return np.asarray(p.accepting & (p.current_caseload < p.max_caseload))
 
 
-def _availability(b: IntakeBatch, p: TherapistPool, x: Pairs) -> npt.NDArray[np.bool_]:
-    return bitset.intersects(b.availability[x.intake_idx], p.availability[x.therapist_idx])
+def _availability(b: Any, p: Any) -> npt.NDArray[np.bool_]:
+    return bitset.intersects(b.availability, p.availability)
 
 
-def _crisis_training(b: IntakeBatch, p: TherapistPool, x: Pairs) -> npt.NDArray[np.bool_]:
+def _crisis_training(b: Any, p: Any) -> npt.NDArray[np.bool_]:
     """phq9_item9 = 1 (SPEC §3 triage): only crisis-trained therapists."""
-    needs = np.nan_to_num(b.item9[x.intake_idx]) >= 1
-    return ~needs | p.crisis_trained[x.therapist_idx]
+    needs = b.item9 >= 1  # NaN (unknown) never needs it
+    return np.asarray(~needs | p.crisis_trained)
 
 
-CHECKS: dict[str, Check] = {
+RULES: dict[str, Rule] = {
     "region": _region,
     "age_group": _age_group,
     "language": _language,
@@ -74,7 +94,34 @@ CHECKS: dict[str, Check] = {
     "availability": _availability,
     "crisis_training": _crisis_training,
 }
-assert tuple(CHECKS) == CONSTRAINTS
+assert tuple(RULES) == CONSTRAINTS
+THERAPIST_FIELDS = (
+    "age_groups",
+    "languages",
+    "formats",
+    "payers",
+    "fee",
+    "accepting",
+    "current_caseload",
+    "max_caseload",
+    "availability",
+    "crisis_trained",
+)
+"""The pool arrays the constraints after ``region`` read (:class:`CandidateIndex` keeps them per
+region)."""
+
+
+def _on_pairs(rule: Rule) -> Check:
+    def check(b: IntakeBatch, p: TherapistPool, x: Pairs) -> npt.NDArray[np.bool_]:
+        ok = rule(Side(b, x.intake_idx), Side(p, x.therapist_idx))
+        return np.broadcast_to(ok, (len(x),))
+
+    check.__doc__ = rule.__doc__
+    return check
+
+
+CHECKS: dict[str, Check] = {name: _on_pairs(rule) for name, rule in RULES.items()}
+"""Each constraint as a mask over candidate pairs (in :data:`CONSTRAINTS` order)."""
 
 
 @dataclass(frozen=True)
@@ -126,12 +173,13 @@ def filter_pairs(
 
 
 class CandidateIndex:
-    """The pool indexed by its two most selective leading constraints: licensed region and age
-    group served. Built once per pool (serving keeps it), so a request touches only the
-    therapists licensed where the client is: its cost follows the region's size, not the pool's.
+    """The pool indexed by its most selective constraint, licensed region, with the arrays the
+    other constraints read gathered per region. Built once per pool (serving keeps it), so a
+    request touches only the therapists licensed where the client is and gathers nothing from
+    the pool: its cost follows the region's size, not the pool's.
 
-    ``members[r]`` holds the (sorted) therapist rows licensed in region code ``r``;
-    ``serves[a]`` whether each therapist serves age-group code ``a``.
+    ``members[r]`` holds the (sorted) therapist rows licensed in region code ``r`` and
+    ``views[r]`` their :data:`THERAPIST_FIELDS`.
     """
 
     def __init__(self, pool: TherapistPool) -> None:
@@ -144,35 +192,65 @@ class CandidateIndex:
         bounds = np.searchsorted(codes[order], np.arange(width + 1))
         therapists = rows[order].astype(np.int64)
         self.members = [therapists[bounds[r] : bounds[r + 1]] for r in range(width)]
-        shifts = np.arange(8, dtype=np.uint64)  # age-group codes (4 today)
-        self.serves = ((pool.age_groups[None, :] >> shifts[:, None]) & np.uint64(1)) == 1
+        self.views = [self._view(m) for m in self.members]
         self._empty = np.zeros(0, dtype=np.int64)
+        self._none = self._view(self._empty)
+        self._rules = list(RULES.values())[1:]
 
-    def _licensed(self, region: int, country: int) -> npt.NDArray[np.int64]:
+    def _view(self, rows: npt.NDArray[np.int64]) -> Side:
+        view = Side(self.pool, rows)
+        for name in THERAPIST_FIELDS:
+            getattr(view, name)
+        return view
+
+    def licensed(self, region: int, country: int) -> npt.NDArray[np.int64]:
+        """Rows (sorted) licensed in region code ``region`` or country-wide in ``country``."""
+        return self._licensed(region, country)[0]
+
+    def _licensed(self, region: int, country: int) -> tuple[npt.NDArray[np.int64], Side]:
+        """Rows licensed in ``region`` or country-wide in ``country``, and their arrays."""
+        wide = country >= 0 and country != region and len(self.members[country]) > 0
+        if not wide:
+            return (
+                (self.members[region], self.views[region])
+                if region >= 0
+                else (
+                    self._empty,
+                    self._none,
+                )
+            )
         here = self.members[region] if region >= 0 else self._empty
-        wide = self.members[country] if country >= 0 and country != region else self._empty
-        return here if not len(wide) else np.union1d(here, wide)
+        rows = np.union1d(here, self.members[country])
+        return rows, Side(self.pool, rows)
 
     def eligible(self, batch: IntakeBatch) -> Eligibility:
-        """The funnel for every intake of ``batch``, counting as :func:`eligible_pairs` does."""
+        """The funnel for every intake of ``batch``, counting as :func:`eligible_pairs` does:
+        per intake, each later constraint over its region's arrays (the intake's values
+        broadcast), a therapist counted under the first constraint it fails."""
         n = len(batch)
         per_intake: list[npt.NDArray[np.int64]] = []
         excluded = np.zeros((n, len(CHECKS)), dtype=np.int64)
         for i in range(n):  # per intake, never per pair: each step is an array operation
-            licensed = self._licensed(int(batch.region[i]), int(batch.country[i]))
-            age = int(batch.age_group[i])
-            served = licensed[self.serves[age][licensed]] if age >= 0 else self._empty
-            excluded[i, 0] = self.size - len(licensed)
-            excluded[i, 1] = len(licensed) - len(served)
-            per_intake.append(served)
+            rows, view = self._licensed(int(batch.region[i]), int(batch.country[i]))
+            intake = Side(batch, np.array([i]))
+            alive = np.ones(len(rows), dtype=bool)
+            left = len(rows)
+            excluded[i, 0] = self.size - left
+            for k, rule in enumerate(self._rules, start=1):
+                if left < len(rows) // 2:  # later constraints read only the survivors
+                    kept = np.flatnonzero(alive)
+                    rows, view, alive = rows[kept], Side(view, kept), alive[kept]
+                alive &= rule(intake, view)
+                now = int(np.count_nonzero(alive))
+                excluded[i, k] = left - now
+                left = now
+            per_intake.append(rows[alive])
         sizes = np.fromiter((len(t) for t in per_intake), np.int64, n)
         pairs = Pairs(
             np.repeat(np.arange(n, dtype=np.int64), sizes),
             np.concatenate(per_intake) if per_intake else self._empty,
         )
-        rest = filter_pairs(batch, self.pool, pairs, start=2)
-        excluded[:, 2:] = rest.excluded[:, 2:]
-        return Eligibility(rest.pairs, np.full(n, self.size, dtype=np.int64), excluded)
+        return Eligibility(pairs, np.full(n, self.size, dtype=np.int64), excluded)
 
 
 def eligible_pairs(
@@ -216,8 +294,11 @@ def eligible_pairs(
 
 __all__ = [
     "CHECKS",
+    "RULES",
+    "THERAPIST_FIELDS",
     "CandidateIndex",
     "Eligibility",
+    "Side",
     "eligible_pairs",
     "failing_constraint",
     "filter_pairs",

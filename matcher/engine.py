@@ -323,9 +323,8 @@ class Matcher:
         elig, scored = self.score_batch(batch, routes)
         explored = self._explore(batch, routes, scored, top_k, request_ids)
         order = scored.adjusted if explored is None else explored.order
-        top = top_per_group(scored.pairs.intake_idx, order, top_k)
         rank = rank_within_groups(scored.pairs.intake_idx, order)
-        rows = np.flatnonzero(top)
+        rows = np.flatnonzero(rank < top_k)
         rows = rows[np.lexsort((rank[rows], scored.pairs.intake_idx[rows]))]
         if self._slots is not None:
             pairs = scored.pairs
@@ -486,7 +485,7 @@ class Matcher:
     ) -> dict[int, list[Suggestion]]:
         """What each non-crisis intake without an eligible therapist could change."""
         unmatched = np.flatnonzero((elig.n_eligible == 0) & (routes.route != Route.CRISIS))
-        return suggestions(batch, self.pool, unmatched, elig.excluded)
+        return suggestions(batch, self.pool, unmatched, elig.excluded, index=self._index)
 
     def _result(
         self,

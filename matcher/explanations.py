@@ -7,12 +7,15 @@ reason that speaks for a track record (:data:`COUNTED`) also needs enough observ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from features import bitset
 from features.encoding import IntakeBatch, Pairs, TherapistPool
 from features.pipeline import FEATURE_NAMES, likely_format
 from features.vocab import Approach, Concern, Cultural, Domain, Format, Gender
@@ -63,73 +66,140 @@ CULTURAL_PHRASES = {
 _CONCERNS, _APPROACHES, _CULTURAL = list(Concern), list(Approach), list(Cultural)
 _GENDERS, _FORMATS, _DOMAINS = list(Gender), list(Format), list(Domain)
 T = TypeVar("T")
-Reason = Callable[[IntakeBatch, TherapistPool, int, int, float], str | None]
+
+
+class Facts:
+    """What the phrase makers read about shown pairs ``(intake_idx[r], therapist_idx[r])``:
+    each fact is computed for every row at once (vectorised, on first use) and kept as plain
+    Python values, so a maker is string work only."""
+
+    def __init__(
+        self,
+        batch: IntakeBatch,
+        pool: TherapistPool,
+        intake_idx: npt.NDArray[np.int64],
+        therapist_idx: npt.NDArray[np.int64],
+    ) -> None:
+        self.batch, self.pool = batch, pool
+        self.i, self.j = intake_idx, therapist_idx
+
+    @cached_property
+    def specialties(self) -> list[list[int]]:
+        """The client's concern codes (most important first) the therapist specialises in."""
+        codes = self.batch.concerns[self.i]
+        spec = self.pool.specialties[self.j][:, None]
+        hit = (((spec >> np.maximum(codes, 0).astype(np.uint64)) & np.uint64(1)) == 1) & (
+            codes >= 0
+        )
+        return [
+            [c for c, h in zip(row, hits, strict=True) if h]
+            for row, hits in zip(codes.tolist(), hit.tolist(), strict=True)
+        ]
+
+    @cached_property
+    def modalities(self) -> list[int]:
+        """Preferred modalities the therapist uses (bit mask)."""
+        return (self.batch.modality_pref[self.i] & self.pool.modalities[self.j]).tolist()
+
+    @cached_property
+    def cultural(self) -> list[int]:
+        """Cultural preferences the therapist meets (bit mask)."""
+        return (self.batch.cultural_pref[self.i] & self.pool.cultural[self.j]).tolist()
+
+    @cached_property
+    def gender(self) -> list[int]:
+        """The therapist's gender code (−1 unknown)."""
+        return self.pool.gender[self.j].tolist()
+
+    @cached_property
+    def languages(self) -> list[list[str]]:
+        """Languages both speak, in vocabulary order."""
+        vocab = self.pool.languages_vocab.values
+        shared = self.batch.languages[self.i] & self.pool.languages[self.j]
+        present = bitset.members(shared, len(vocab))
+        return [[vocab[k] for k in np.flatnonzero(row).tolist()] for row in present]
+
+    @cached_property
+    def hours(self) -> list[int]:
+        """Weekly hours both have free."""
+        both = self.batch.availability[self.i] & self.pool.availability[self.j]
+        return bitset.count(both).tolist()
+
+    @cached_property
+    def formats(self) -> list[int]:
+        """The pair's likely format code (:func:`features.pipeline.likely_format`)."""
+        return likely_format(self.batch, self.pool, Pairs(self.i, self.j)).tolist()
+
+    @cached_property
+    def domains(self) -> list[int]:
+        """The client's primary concern domain code (−1 none)."""
+        return self.batch.primary_domain[self.i].tolist()
+
+
+Reason = Callable[[Facts, int, float], str | None]
+"""A phrase maker: (facts, row, the feature's value) → the reason, or None when it says
+nothing true about the pair."""
 
 
 def _human(value: str) -> str:
     return value.replace("_", " ").replace("ptsd", "PTSD").replace("lgbtqia", "LGBTQIA+")
 
 
-def _bits(mask: np.uint64, members: Sequence[T]) -> list[T]:
-    return [m for k, m in enumerate(members) if (int(mask) >> k) & 1]
+def _bits(mask: int, members: Sequence[T]) -> list[T]:
+    return [m for k, m in enumerate(members) if (mask >> k) & 1]
 
 
-def _specialty(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
-    matched = [
-        _CONCERNS[c].value for c in b.concerns[i] if c >= 0 and (int(p.specialties[j]) >> c) & 1
-    ]
+def _specialty(f: Facts, r: int, v: float) -> str | None:
+    matched = [_CONCERNS[c].value for c in f.specialties[r]]
     return f"Specializes in {', '.join(_human(c) for c in matched[:3])}" if matched else None
 
 
-def _modality(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
-    shared = _bits(b.modality_pref[i] & p.modalities[j], _APPROACHES)
+def _modality(f: Facts, r: int, v: float) -> str | None:
+    shared = _bits(f.modalities[r], _APPROACHES)
     names = ", ".join(str(a).upper() if len(str(a)) <= 4 else _human(str(a)) for a in shared)
     return f"Uses {names}, as you asked" if shared else None
 
 
-def _cultural(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
-    shared = _bits(b.cultural_pref[i] & p.cultural[j], _CULTURAL)
+def _cultural(f: Facts, r: int, v: float) -> str | None:
+    shared = _bits(f.cultural[r], _CULTURAL)
     return CULTURAL_PHRASES[shared[0]] if shared else None
 
 
-def _gender(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
-    g = p.gender[j]
+def _gender(f: Facts, r: int, v: float) -> str | None:
+    g = f.gender[r]
     return f"A {_GENDERS[g].value} therapist, as you preferred" if v == 1 and g >= 0 else None
 
 
-def _ethnicity(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+def _ethnicity(f: Facts, r: int, v: float) -> str | None:
     return "Shares your cultural background" if v == 1 else None
 
 
-def _language(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+def _language(f: Facts, r: int, v: float) -> str | None:
     if v != 1:
         return None
-    vocab = p.languages_vocab.values
-    shared = b.languages[i] & p.languages[j]
-    codes = [vocab[k] for k in range(len(vocab)) if (int(shared[k // 64]) >> (k % 64)) & 1]
-    others = [c for c in codes if c != "en"]
+    others = [c for c in f.languages[r] if c != "en"]
     return f"Speaks {LANGUAGE_NAMES.get(others[0], others[0])}" if others else None
 
 
-def _low_bandwidth(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+def _low_bandwidth(f: Facts, r: int, v: float) -> str | None:
     return "Offers phone or chat sessions, which suit an unreliable connection" if v == 1 else None
 
 
-def _in_person(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+def _in_person(f: Facts, r: int, v: float) -> str | None:
     return "Offers in-person sessions in your area" if v == 1 else None
 
 
-def _availability(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
-    hours = int(np.bitwise_count(b.availability[i] & p.availability[j]).sum())
+def _availability(f: Facts, r: int, v: float) -> str | None:
+    hours = f.hours[r]
     return f"Has {hours} open hours a week that fit your schedule" if hours else None
 
 
-def _experience(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+def _experience(f: Facts, r: int, v: float) -> str | None:
     return f"{int(v)} years of experience" if v >= 5 else None
 
 
-def _track_record(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
-    d = b.primary_domain[i]
+def _track_record(f: Facts, r: int, v: float) -> str | None:
+    d = f.domains[r]
     name = _DOMAINS[d].value.replace("_", " and ") if d >= 0 else "similar"
     return f"Strong track record with {name} concerns"
 
@@ -144,28 +214,28 @@ MIN_ALLIANCE_RATINGS = 10
 """A per-format alliance reason needs at least this many ratings in that format."""
 
 
-def _alliance(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+def _alliance(f: Facts, r: int, v: float) -> str | None:
     if not v > 0:
         return None
-    fmt = likely_format(b, p, Pairs(np.array([i]), np.array([j])))[0]
+    fmt = f.formats[r]
     where = _FORMAT_PHRASE[_FORMATS[fmt]] if fmt >= 0 else ""
     return f"Clients rate their connection with this therapist highly {where}".rstrip()
 
 
-def _text(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+def _text(f: Facts, r: int, v: float) -> str | None:
     return "Their profile speaks to what you described" if v > 0.2 else None
 
 
-def _room(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+def _room(f: Facts, r: int, v: float) -> str | None:
     return "Has room for new clients now"
 
 
-def _crisis(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
+def _crisis(f: Facts, r: int, v: float) -> str | None:
     return "Trained in crisis support" if v == 1 else None
 
 
-def _fee(b: IntakeBatch, p: TherapistPool, i: int, j: int, v: float) -> str | None:
-    return "Fee within your budget" if np.isfinite(v) and v <= 1 else None
+def _fee(f: Facts, r: int, v: float) -> str | None:
+    return "Fee within your budget" if math.isfinite(v) and v <= 1 else None
 
 
 REASONS: dict[str, Reason] = {
@@ -222,24 +292,15 @@ def reasons(
     contrib: npt.NDArray[np.float64],
     limit: int = 4,
 ) -> list[str]:
-    """Distinct reasons for pair (i, j), strongest positive contribution first."""
-    out: list[str] = []
-    for k in np.argsort(-contrib[: len(FEATURE_NAMES)], kind="stable"):
-        if contrib[k] <= 0 or len(out) >= limit:
-            break
-        maker = REASONS.get(FEATURE_NAMES[k])
-        if _small(int(k), x):
-            continue
-        text = maker(batch, pool, i, j, float(x[k])) if maker else None
-        if text and text not in out:
-            out.append(text)
-    if not out:
-        fallback = _specialty(batch, pool, i, j, 0.0) or _availability(batch, pool, i, j, 0.0)
-        out = [fallback] if fallback else []
-    return out
+    """Distinct reasons for pair (i, j), strongest positive contribution first
+    (:func:`reasons_batch` for one pair)."""
+    one = np.array([i], dtype=np.int64), np.array([j], dtype=np.int64)
+    return reasons_batch(batch, pool, *one, x=x[None, :], contrib=contrib[None, :], limit=limit)[0]
 
 
-_MAKERS = [REASONS.get(name) for name in FEATURE_NAMES]
+_EXPLAINED = np.array([k for k, name in enumerate(FEATURE_NAMES) if name in REASONS])
+"""Columns with a phrase maker (the others never yield a reason, so they are not ranked)."""
+_MAKERS = [REASONS[FEATURE_NAMES[k]] for k in _EXPLAINED]
 
 
 def reasons_batch(
@@ -252,29 +313,34 @@ def reasons_batch(
     contrib: npt.NDArray[np.float64],
     limit: int = 4,
 ) -> list[list[str]]:
-    """:func:`reasons` for many pairs at once: one sort of every row's contributions, then only
-    the phrase makers of each pair's strongest positive features run (at most a few per pair)."""
-    n_features = len(FEATURE_NAMES)
-    c = contrib[:, :n_features]
+    """Reasons for many pairs at once: one sort of every row's contributions, the facts the
+    makers read computed over all rows (:class:`Facts`), then only the phrase makers of each
+    pair's strongest positive features run (at most a few per pair)."""
+    if len(intake_idx) == 0:
+        return []
+    # Ranking only the columns that have a maker keeps their relative (stable) order.
+    c = contrib[:, _EXPLAINED]
     order = np.argsort(-c, axis=1, kind="stable")
     ranked = np.take_along_axis(c, order, axis=1)
     positive = (ranked > 0).sum(axis=1).tolist()
     order_list = order.tolist()
     values = x.astype(np.float64).tolist()
+    columns = _EXPLAINED.tolist()
+    facts = Facts(batch, pool, intake_idx, therapist_idx)
     out: list[list[str]] = []
-    for row, (i, j) in enumerate(zip(intake_idx.tolist(), therapist_idx.tolist(), strict=True)):
+    for row in range(len(intake_idx)):
         found: list[str] = []
-        for k in order_list[row][: positive[row]]:
+        for m in order_list[row][: positive[row]]:
             if len(found) >= limit:
                 break
-            maker = _MAKERS[k]
-            if maker is None or _small(k, values[row]):
+            k = columns[m]
+            if k in _GATE and _small(k, values[row]):
                 continue
-            text = maker(batch, pool, i, j, values[row][k])
+            text = _MAKERS[m](facts, row, values[row][k])
             if text and text not in found:
                 found.append(text)
         if not found:
-            fallback = _specialty(batch, pool, i, j, 0.0) or _availability(batch, pool, i, j, 0.0)
+            fallback = _specialty(facts, row, 0.0) or _availability(facts, row, 0.0)
             found = [fallback] if fallback else []
         out.append(found)
     return out
@@ -285,6 +351,7 @@ __all__ = [
     "LANGUAGE_NAMES",
     "MIN_ALLIANCE_RATINGS",
     "REASONS",
+    "Facts",
     "reasons",
     "reasons_batch",
 ]

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from features import bitset
 from features.encoding import IntakeBatch, Pairs, TherapistPool
 from features.vocab import SELF_PAY
-from matcher.eligibility import CHECKS
+from matcher.eligibility import CHECKS, CandidateIndex
 from matcher.results import CONSTRAINTS, Suggestion
 
 RELAXABLE = ("language", "format", "payment", "availability")
@@ -119,16 +119,27 @@ def suggestions(
     pool: TherapistPool,
     intakes: npt.NDArray[np.int64],
     excluded: npt.NDArray[np.int64],
+    *,
+    index: CandidateIndex | None = None,
 ) -> dict[int, list[Suggestion]]:
     """Suggestions per intake (batch row) for the given unmatched, non-crisis intakes.
 
     ``excluded`` is the eligibility funnel's ``(n_intakes, len(CONSTRAINTS))`` count matrix; the
     constraint that removed the most therapists is stated first when the client cannot change it.
+    With ``index`` (the pool's :class:`CandidateIndex`) only the therapists licensed in each
+    intake's region are tried (the same answer: region is never relaxed).
     """
     if len(intakes) == 0 or len(pool) == 0:
         return {}
-    cross = Pairs.cross(len(intakes), len(pool))
-    pairs = Pairs(intakes[cross.intake_idx], cross.therapist_idx)
+    if index is None:
+        cross = Pairs.cross(len(intakes), len(pool))
+        position, therapists = cross.intake_idx, cross.therapist_idx
+    else:  # region is never relaxed: only the therapists licensed there can fit
+        licensed = [index.licensed(int(batch.region[i]), int(batch.country[i])) for i in intakes]
+        sizes = [len(rows) for rows in licensed]
+        position = np.repeat(np.arange(len(intakes), dtype=np.int64), sizes)
+        therapists = np.concatenate(licensed)
+    pairs = Pairs(intakes[position], therapists)
     passes = {name: check(batch, pool, pairs) for name, check in CHECKS.items()}
     out: dict[int, list[Suggestion]] = {}
     for relax in RELAXABLE:
@@ -136,10 +147,10 @@ def suggestions(
         for name, ok in passes.items():
             if name != relax:
                 others &= ok
-        counts = np.bincount(cross.intake_idx[others], minlength=len(intakes))
+        counts = np.bincount(position[others], minlength=len(intakes))
         for k in np.flatnonzero(counts):
             i = int(intakes[k])
-            fitting = pairs.therapist_idx[others & (cross.intake_idx == k)]
+            fitting = pairs.therapist_idx[others & (position == k)]
             made = (
                 _payment(batch, pool, i, fitting)
                 if relax == "payment"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -101,3 +102,27 @@ def test_when_no_single_change_helps_the_statement_names_what_rules_them_out() -
     assert only.therapists == 0
     assert only.message.startswith("No single change finds a therapist: of the 3 licensed in US-CA")
     assert "by language" in only.message
+
+
+def test_suggestions_through_the_region_index_are_the_same() -> None:
+    """Trying only the therapists licensed in the client's region changes no suggestion."""
+    from pathlib import Path
+
+    from features.dataset import load_dataset
+    from matcher.eligibility import CandidateIndex
+
+    data = load_dataset(Path(__file__).resolve().parents[1] / "data" / "sample")
+    intakes = data.intakes.iloc[:400].copy()
+    intakes.loc[intakes.index[:4], "region"] = "ZZ-QQ"
+    intakes.loc[intakes.index[4:40], "languages"] = pd.Series(
+        [["tl"]] * 36, index=intakes.index[4:40]
+    )
+    pool = TherapistPool.from_frame(data.therapists)
+    batch = pool.encode_intakes(intakes)
+    elig = eligible_pairs(batch, pool)
+    unmatched = np.flatnonzero(elig.n_eligible == 0)
+    assert len(unmatched) >= 10
+    full = suggestions(batch, pool, unmatched, elig.excluded)
+    fast = suggestions(batch, pool, unmatched, elig.excluded, index=CandidateIndex(pool))
+    assert fast == full
+    assert any(s.therapists > 0 for found in full.values() for s in found)

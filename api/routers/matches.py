@@ -113,16 +113,6 @@ def create_match(
     # The request model is derived from the same contract specs, so the body is already checked;
     # the engine and the store take the record as is (no per-request DataFrame).
     intake = [intake_record(body)]
-    if body.intake_id is not None:
-        sent_time = "submitted_at" in body.model_fields_set
-        ignore = frozenset() if sent_time else frozenset({"submitted_at"})
-        changed = conflicting_fields(session, intake[0], ignore=ignore)
-        if changed:
-            raise HTTPException(
-                status_code=409,
-                detail=f"intake_id {body.intake_id!r} was already used for a different intake "
-                f"(differs in: {', '.join(changed)}); use a new intake_id",
-            )
     experiment = runtime.engines.experiment
     engine, arm = loaded.engine, None
     if experiment is not None:
@@ -136,6 +126,20 @@ def create_match(
             if experiment is not None and result.status is Status.MATCHED
             else []
         )
+    # The session's first statement opens the write transaction (SQLite: BEGIN IMMEDIATE, the
+    # database's one write lock), so it comes after the match: concurrent requests rank in
+    # parallel and hold the lock only to check and write. The check and the writes share that
+    # transaction, so a conflicting intake is still refused before anything is stored.
+    if body.intake_id is not None:
+        sent_time = "submitted_at" in body.model_fields_set
+        ignore = frozenset() if sent_time else frozenset({"submitted_at"})
+        changed = conflicting_fields(session, intake[0], ignore=ignore)
+        if changed:
+            raise HTTPException(
+                status_code=409,
+                detail=f"intake_id {body.intake_id!r} was already used for a different intake "
+                f"(differs in: {', '.join(changed)}); use a new intake_id",
+            )
     clients = save_intakes(
         session,
         intake,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 from api_support import Service, intake
+from sqlalchemy import func, select
+
+from api.storage.models import ImpressionRow, IntakeRow
 
 
 def _detail(response) -> dict[tuple, str]:
@@ -65,5 +68,21 @@ def test_reusing_an_intake_id_with_other_answers_is_409(service: Service) -> Non
     assert service.client.post("/v1/matches", json=first, headers=headers).status_code == 200
     again = service.client.post("/v1/matches", json=first, headers=headers)
     assert again.status_code == 200, "a retry with the same answers is served again"
+    served = _stored(service, "same")
     other = service.client.post("/v1/matches", json=first | {"phq9": 20}, headers=headers)
     assert other.status_code == 409 and "phq9" in other.json()["detail"]
+    # ranked before the check, but refused before anything is written: the stored intake keeps
+    # its answers and no impression is added
+    assert _stored(service, "same") == served
+
+
+def _stored(service: Service, intake_id: str) -> tuple[object, int]:
+    """The stored intake's phq9 and how many impressions it has."""
+    with service.runtime.database.read_session() as session:
+        phq9 = session.scalar(select(IntakeRow.phq9).where(IntakeRow.intake_id == intake_id))
+        shown = session.scalar(
+            select(func.count())
+            .select_from(ImpressionRow)
+            .where(ImpressionRow.intake_id == intake_id)
+        )
+    return phq9, int(shown or 0)
