@@ -80,47 +80,40 @@ class TextEmbedder:
 
     def transform(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Unit-norm LSA vectors, ``(len(texts), k)``; zero rows for empty texts."""
-        if not hasattr(self, "idf_"):
-            raise NotFittedError("TextEmbedder is not fitted")
-        out = np.zeros((len(texts), self.components_.shape[0]), dtype=np.float32)
+        out = self._empty(len(texts))
         filled = [i for i, t in enumerate(texts) if t]
-        if filled:
-            if len(filled) <= SMALL_BATCH:
-                # A request's few texts: hash their terms and gather the touched SVD columns
-                # directly (the sparse matrices' setup costs ~100× the arithmetic at this size).
-                rows = [hashed_terms(texts[i]) for i in filled]
-                indices = np.concatenate([r[0] for r in rows])
-                weight = np.concatenate([r[1] for r in rows]).astype(np.float32)
-                weight = weight * self.idf_[indices]
-                terms = self.components_[:, indices].T * weight[:, None]
-                row = np.repeat(np.arange(len(filled)), [len(r[0]) for r in rows])
-                vecs = np.zeros((len(filled), self.components_.shape[0]), dtype=np.float32)
-                np.add.at(vecs, row, terms)
-            else:
-                counts = term_counts([texts[i] for i in filled])
-                return self._unit_rows(counts, out, filled)
-            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-            out[filled] = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
-        return out
+        if not filled:
+            return out
+        if len(filled) > SMALL_BATCH:
+            return _unit_rows(out, filled, self._projected(term_counts([texts[i] for i in filled])))
+        # A request's few texts: hash their terms and gather the touched SVD columns directly
+        # (the sparse matrices' setup costs ~100× the arithmetic at this size).
+        rows = [hashed_terms(texts[i]) for i in filled]
+        indices = np.concatenate([r[0] for r in rows])
+        weight = np.concatenate([r[1] for r in rows]).astype(np.float32)
+        weight = weight * self.idf_[indices]
+        terms = self.components_[:, indices].T * weight[:, None]
+        row = np.repeat(np.arange(len(filled)), [len(r[0]) for r in rows])
+        vecs = np.zeros((len(filled), self.components_.shape[0]), dtype=np.float32)
+        np.add.at(vecs, row, terms)
+        return _unit_rows(out, filled, vecs)
 
     def transform_counts(self, counts: sp.csr_matrix) -> npt.NDArray[np.float32]:
         """:meth:`transform` of texts, more than :data:`SMALL_BATCH` of them non-empty, from
         their :func:`term_counts` (an empty text's row is empty and maps to the zero vector)."""
+        out = self._empty(counts.shape[0])
+        return _unit_rows(out, slice(None), self._projected(counts))
+
+    def _empty(self, n: int) -> npt.NDArray[np.float32]:
+        """Zero vectors for ``n`` texts (raises when not fitted)."""
         if not hasattr(self, "idf_"):
             raise NotFittedError("TextEmbedder is not fitted")
-        out = np.zeros((counts.shape[0], self.components_.shape[0]), dtype=np.float32)
-        return self._unit_rows(counts, out, slice(None))
+        return np.zeros((n, self.components_.shape[0]), dtype=np.float32)
 
-    def _unit_rows(
-        self, counts: sp.csr_matrix, out: npt.NDArray[np.float32], rows: Any
-    ) -> npt.NDArray[np.float32]:
-        """``out[rows]`` = the unit-norm LSA vectors of ``counts`` (zero where a row has no
-        weight)."""
+    def _projected(self, counts: sp.csr_matrix) -> npt.NDArray[np.float32]:
+        """idf-weighted counts projected on the SVD components (not yet unit-norm)."""
         weighted = counts.multiply(self.idf_).tocsr()
-        vecs = np.asarray(weighted @ self.components_.T, dtype=np.float32)
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        out[rows] = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
-        return out
+        return np.asarray(weighted @ self.components_.T, dtype=np.float32)
 
     def state(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
         """JSON-able parameters and arrays."""
@@ -138,6 +131,15 @@ class TextEmbedder:
         emb.idf_ = np.asarray(arrays["idf"], dtype=np.float32)
         emb.components_ = np.asarray(arrays["components"], dtype=np.float32)
         return emb
+
+
+def _unit_rows(
+    out: npt.NDArray[np.float32], rows: Any, vecs: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """``out`` with ``out[rows]`` = ``vecs`` scaled to unit norm (zero where a vector is)."""
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    out[rows] = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
+    return out
 
 
 __all__ = ["SMALL_BATCH", "TextEmbedder", "hashed_terms", "term_counts"]
