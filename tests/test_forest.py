@@ -82,3 +82,29 @@ def test_a_large_batch_scores_like_small_ones(small_model: Path) -> None:
         whole = head(x, num_threads=2)
         parts = np.concatenate([head(x[c], num_threads=2) for c in chunks])
         np.testing.assert_allclose(whole, parts, rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("objective", ["binary", "regression", "poisson"])
+def test_a_forest_compiled_in_chunks_predicts_its_best_iteration(
+    objective: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forest split across compiling processes (a chunk of trees each) predicts what LightGBM
+    predicts at the best iteration of early stopping, whatever the objective's link."""
+    monkeypatch.setattr(forest, "CHUNK_TREES", 3)
+    monkeypatch.setattr(forest.os, "cpu_count", lambda: 3)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(1500, 3)).astype(np.float32)
+    y = np.nan_to_num(x[:, 0]) + rng.normal(0, 1.0, len(x)) > 0
+    target = y.astype(float) if objective != "poisson" else np.abs(x[:, 0]) + y
+    params = {"objective": objective, "num_leaves": 3, "learning_rate": 0.3, "verbose": -1}
+    fit = lgb.Dataset(x[:1000], target[:1000])
+    stop = lgb.Dataset(x[1000:], target[1000:], reference=fit)
+    booster = lgb.train(
+        params, fit, 400, valid_sets=[stop], callbacks=[lgb.early_stopping(5, verbose=False)]
+    )
+    assert 9 <= booster.best_iteration < 400
+    compiled = forest.compiled(booster)
+    chunks = getattr(compiled, "chunks", (compiled,))
+    assert len(chunks) == (3 if objective != "poisson" else 1)
+    got = forest.predict(booster, x, compile_rows=1)
+    np.testing.assert_allclose(got, booster.predict(x), rtol=0, atol=TOLERANCE)
