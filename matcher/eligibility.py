@@ -253,6 +253,37 @@ class CandidateIndex:
         return Eligibility(pairs, np.full(n, self.size, dtype=np.int64), excluded)
 
 
+def licensed_pairs(batch: IntakeBatch, pool: TherapistPool) -> Pairs:
+    """The pairs that pass the first constraint (licensed in the client's region, or
+    country-wide in the client's country), intake-major with therapists ascending: what
+    filtering the full cross product by ``region`` leaves, built per distinct (region, country)
+    of the batch instead of tested pair by pair."""
+    width = len(pool.regions_vocab)
+    licensed = bitset.members(pool.regions, width) if width else np.zeros((len(pool), 0), bool)
+    none = np.zeros(len(pool), dtype=bool)
+
+    def column(code: int) -> npt.NDArray[np.bool_]:
+        return licensed[:, code] if 0 <= code < width else none
+
+    keys, group = np.unique(
+        np.stack([batch.region, batch.country], axis=1).astype(np.int64),
+        axis=0,
+        return_inverse=True,
+    )
+    group = group.reshape(-1)
+    intake_parts, therapist_parts = [], []
+    for g, (region, country) in enumerate(keys.tolist()):  # per distinct region, not per pair
+        rows = np.flatnonzero(column(region) | column(country)).astype(np.int64)
+        intakes = np.flatnonzero(group == g).astype(np.int64)
+        intake_parts.append(np.repeat(intakes, len(rows)))
+        therapist_parts.append(np.tile(rows, len(intakes)))
+    if not intake_parts:
+        return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    intake_idx, therapist_idx = np.concatenate(intake_parts), np.concatenate(therapist_parts)
+    order = np.argsort(intake_idx, kind="stable")
+    return Pairs(intake_idx[order], therapist_idx[order])
+
+
 def eligible_pairs(
     batch: IntakeBatch,
     pool: TherapistPool,
@@ -262,19 +293,26 @@ def eligible_pairs(
 ) -> Eligibility:
     """Every intake against the whole pool — through ``index`` when one is given (same result,
     cost proportional to the candidates in each intake's region), else in blocks of intakes
-    over the full cross product to bound memory."""
+    (at most ``max_block_pairs`` intake × pool pairs each, to bound memory): each block's
+    licensed pairs (:func:`licensed_pairs`) through the other constraints."""
     if index is not None:
         return index.eligible(batch)
     n, m = len(batch), len(pool)
     block = max(1, max_block_pairs // max(m, 1))
     parts: list[Eligibility] = []
     for start in range(0, n, block):
-        stop = min(n, start + block)
-        cross = Pairs.cross(stop - start, m)
-        cross = Pairs(cross.intake_idx + start, cross.therapist_idx)
-        part = filter_pairs(batch, pool, cross)
+        rows = np.arange(start, min(n, start + block))
+        sub = batch.take(rows)
+        pairs = licensed_pairs(sub, pool)
+        part = filter_pairs(sub, pool, pairs, start=1)
+        excluded = part.excluded
+        excluded[:, 0] = m - np.bincount(pairs.intake_idx, minlength=len(rows))
         parts.append(
-            Eligibility(part.pairs, part.candidates[start:stop], part.excluded[start:stop])
+            Eligibility(
+                Pairs(part.pairs.intake_idx + start, part.pairs.therapist_idx),
+                np.full(len(rows), m, dtype=np.int64),
+                excluded,
+            )
         )
     if not parts:
         return Eligibility(
@@ -302,4 +340,5 @@ __all__ = [
     "eligible_pairs",
     "failing_constraint",
     "filter_pairs",
+    "licensed_pairs",
 ]

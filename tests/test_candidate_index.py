@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from features.dataset import load_dataset
-from features.encoding import TherapistPool
-from matcher.eligibility import CandidateIndex, eligible_pairs
+from features.encoding import Pairs, TherapistPool
+from matcher.eligibility import CHECKS, CandidateIndex, eligible_pairs, failing_constraint
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -33,3 +33,27 @@ def test_candidate_index_gives_the_full_funnel_result() -> None:
     assert np.array_equal(full.pairs.therapist_idx, fast.pairs.therapist_idx)
     assert len(fast.pairs) > 0
     assert fast.excluded[:, 0].sum() > 0 and fast.excluded[:, 1].sum() > 0
+
+
+def test_batch_funnel_is_the_cross_product_funnel() -> None:
+    """The batch path (licensed pairs per region, then the other constraints) keeps exactly
+    the pairs of the full cross product that fail no constraint, and counts each removed
+    therapist under the first constraint it fails; in blocks of intakes too."""
+    data = load_dataset(SAMPLE)
+    therapists, intakes = data.therapists.copy(), data.intakes.iloc[:300].copy()
+    head = therapists.index[:15]
+    therapists.loc[head, "licensed_regions"] = pd.Series([["US"]] * 15, index=head)
+    intakes.loc[intakes.index[:5], "region"] = "ZZ-QQ"
+    pool = TherapistPool.from_frame(therapists)
+    batch = pool.encode_intakes(intakes)
+    cross = Pairs.cross(len(batch), len(pool))
+    first = failing_constraint(batch, pool, cross)
+    counts = np.zeros((len(batch), len(CHECKS)), dtype=np.int64)
+    np.add.at(counts, (cross.intake_idx[first >= 0], first[first >= 0]), 1)
+    for block in (4_000_000, 7 * len(pool)):
+        got = eligible_pairs(batch, pool, max_block_pairs=block)
+        assert np.array_equal(got.pairs.intake_idx, cross.intake_idx[first < 0])
+        assert np.array_equal(got.pairs.therapist_idx, cross.therapist_idx[first < 0])
+        assert np.array_equal(got.excluded, counts)
+        assert np.array_equal(got.candidates, np.full(len(batch), len(pool)))
+    assert counts[:, 0].sum() > 0 and len(got.pairs) > 0
