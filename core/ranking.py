@@ -8,6 +8,8 @@ by row order (stable), so results are deterministic.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -65,10 +67,16 @@ def ndcg_per_group(codes: I64, n_groups: int, label: npt.ArrayLike, rank: I64, k
 def ndcg_at_k(group: npt.ArrayLike, label: npt.ArrayLike, score: npt.ArrayLike, k: int) -> float:
     """Mean NDCG@k (:func:`ndcg_per_group`, rows ranked by score) over groups with a positive
     label."""
+    return ndcg_at_ks(group, label, score, (k,))[0]
+
+
+def ndcg_at_ks(
+    group: npt.ArrayLike, label: npt.ArrayLike, score: npt.ArrayLike, ks: Sequence[int]
+) -> list[float]:
+    """:func:`ndcg_at_k` at each k of ``ks``, from one ranking of the rows."""
     codes, n = group_codes(group)
-    per_group = ndcg_per_group(codes, n, label, rank_within_groups(codes, score), k)
-    has = ~np.isnan(per_group)
-    return float(np.mean(per_group[has])) if has.any() else float("nan")
+    rank = rank_within_groups(codes, score)
+    return [_mean(ndcg_per_group(codes, n, label, rank, k)) for k in ks]
 
 
 def _group_means(codes: I64, n: int, value: F64, mask: npt.NDArray[np.bool_]) -> F64:
@@ -99,8 +107,17 @@ def _mean(per_group: F64) -> float:
 
 def topk_mean(group: npt.ArrayLike, score: npt.ArrayLike, value: npt.ArrayLike, k: int) -> float:
     """U@k = mean over groups of the mean ``value`` of the group's top-k rows by ``score``."""
+    return topk_means(group, score, value, (k,))[0]
+
+
+def topk_means(
+    group: npt.ArrayLike, score: npt.ArrayLike, value: npt.ArrayLike, ks: Sequence[int]
+) -> list[float]:
+    """:func:`topk_mean` at each k of ``ks``, from one ranking of the rows."""
     codes, n = group_codes(group)
-    return _mean(topk_mean_per_group(codes, n, score, value, k))
+    rank = rank_within_groups(codes, score)
+    value = np.asarray(value, dtype=np.float64)
+    return [_mean(_group_means(codes, n, value, rank < k)) for k in ks]
 
 
 def random_topk_mean(group: npt.ArrayLike, value: npt.ArrayLike) -> float:
@@ -118,6 +135,7 @@ def uplift_captured(u_model: float, u_random: float, u_oracle: float) -> float:
 __all__ = [
     "group_codes",
     "ndcg_at_k",
+    "ndcg_at_ks",
     "ndcg_per_group",
     "position_weight",
     "random_mean_per_group",
@@ -125,5 +143,6 @@ __all__ = [
     "rank_within_groups",
     "topk_mean",
     "topk_mean_per_group",
+    "topk_means",
     "uplift_captured",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -25,11 +26,13 @@ _HASHER = HashingVectorizer(
 
 
 def term_counts(texts: Sequence[str]) -> sp.csr_matrix:
-    """Hashed term counts of ``texts``, one row each (an empty text gives an empty row)."""
+    """Hashed term counts of ``texts``, one row each (an empty text gives an empty row). Each
+    distinct text is analysed once (intakes repeat texts, and most leave theirs empty)."""
     if len(texts) == 0:
         return sp.csr_matrix((0, _HASHER.n_features), dtype=np.float64)
-    counts: sp.csr_matrix = _HASHER.transform(texts)
-    return counts
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=False)
+    counts: sp.csr_matrix = _HASHER.transform(list(distinct))
+    return counts if len(distinct) == len(texts) else counts[codes]
 
 
 _ANALYZER = _HASHER.build_analyzer()

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import ndcg_score
 
-from core.ranking import ndcg_at_k, random_topk_mean, topk_mean, uplift_captured
+from core.ranking import (
+    ndcg_at_k,
+    ndcg_at_ks,
+    random_topk_mean,
+    topk_mean,
+    topk_means,
+    uplift_captured,
+)
 from matcher.engine import ExposureLedger
 from matcher.fairness.exposure import position_weight, target_exposure, target_shares
 
@@ -114,3 +121,24 @@ def test_the_ledger_and_the_report_give_the_same_targets() -> None:
         totals["target"].loc[report.index], report, check_names=False, check_index_type=False
     )
     assert np.isclose(totals["exposure"].sum(), position_weight(shown["position"]).sum())
+
+
+@settings(max_examples=40, deadline=None)
+@given(ranked_groups(), st.lists(st.integers(1, 10), min_size=1, max_size=4))
+def test_several_cutoffs_from_one_ranking_match_one_cutoff_at_a_time(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray], ks: list[int]
+) -> None:
+    """The scorecard ranks each list once for all its cutoffs: the same NDCG@k and U@k as
+    direct per-group computations at each k."""
+    group, label, score = data
+    groups = [g for g in np.unique(group) if label[group == g].max() > 0]
+    for k, got in zip(ks, ndcg_at_ks(group, label, score, ks), strict=True):
+        expected = [
+            ndcg_score([2.0 ** label[group == g] - 1], [score[group == g]], k=k) for g in groups
+        ]
+        assert np.isclose(got, np.mean(expected)) if expected else np.isnan(got)
+    for k, got in zip(ks, topk_means(group, score, label, ks), strict=True):
+        tops = [
+            np.sort(label[group == g][np.argsort(-score[group == g])][:k]) for g in np.unique(group)
+        ]
+        assert np.isclose(got, np.mean([t.mean() for t in tops]))

@@ -6,11 +6,20 @@ synthetic world's calibration); this module names them for training.
 
 from __future__ import annotations
 
-from core.ranking import ndcg_at_k, random_topk_mean, topk_mean, uplift_captured
+from core.ranking import (
+    ndcg_at_k,
+    ndcg_at_ks,
+    random_topk_mean,
+    topk_mean,
+    topk_means,
+    uplift_captured,
+)
 
 __all__ = [
     "ndcg_at_k",
+    "ndcg_at_ks",
     "random_topk_mean",
     "topk_mean",
+    "topk_means",
     "uplift_captured",
 ]

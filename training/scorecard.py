@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from training.evaluation import ndcg_at_k, random_topk_mean, topk_mean, uplift_captured
+from training.evaluation import ndcg_at_ks, random_topk_mean, topk_means, uplift_captured
 from training.heldout import HeldOut, Predictions, Truth
 from training.labels import LabelConfig, graded_label
 
@@ -46,7 +46,8 @@ def scorecard(
     logged_scores |= {name: scorer(logged.x) for name, scorer in scorers.items()}
     table: dict[str, dict[str, float]] = {}
     for name, s in logged_scores.items():
-        table[name] = {f"ndcg_at_{k}": ndcg_at_k(logged.group, y, s, k) for k in top_k}
+        ndcg = ndcg_at_ks(logged.group, y, s, top_k)
+        table[name] = {f"ndcg_at_{k}": v for k, v in zip(top_k, ndcg, strict=True)}
     if cand.p_true is None or cand.p_profile is None:
         return pd.DataFrame.from_dict(table, orient="index")
     p_true = cand.p_true
@@ -55,13 +56,14 @@ def scorecard(
     rankings |= {name: scorer(cand.x) for name, scorer in scorers.items()}
     rankings["oracle"] = p_true
     rankings["profile_oracle"] = cand.p_profile
-    for k in top_k:
-        u_oracle = topk_mean(cand.group, p_true, p_true, k)
-        for name, s in rankings.items():
-            u = topk_mean(cand.group, s, p_true, k)
-            row = table.setdefault(name, {})
+    u_oracle = topk_means(cand.group, p_true, p_true, top_k)
+    for name, s in rankings.items():
+        row = table.setdefault(name, {})
+        for k, u, best in zip(
+            top_k, topk_means(cand.group, s, p_true, top_k), u_oracle, strict=True
+        ):
             row[f"u_at_{k}"] = u
-            row[f"uplift_at_{k}"] = uplift_captured(u, u_random, u_oracle)
+            row[f"uplift_at_{k}"] = uplift_captured(u, u_random, best)
     table.setdefault("random_expected", {})["u_at_1"] = u_random
     return pd.DataFrame.from_dict(table, orient="index")
 
