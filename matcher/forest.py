@@ -45,7 +45,7 @@ _compiled: weakref.WeakKeyDictionary[lgb.Booster, Future[CompiledForest | lleave
     weakref.WeakKeyDictionary()
 )
 _lock = threading.Lock()
-_compiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forest-compile")
+_compiler = ThreadPoolExecutor(max_workers=2, thread_name_prefix="forest-compile")
 
 
 CHUNK_TREES = 500

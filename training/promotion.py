@@ -20,7 +20,6 @@ figure is the rules policy's, on the same held-out intakes (truth) or logged lis
 from __future__ import annotations
 
 import copy
-import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -44,7 +43,7 @@ from training.offpolicy.intervals import Estimate, mean_estimate
 from training.offpolicy.report import HEADLINE
 from training.offpolicy.targets import TargetLists
 from training.registry import CHAMPION, PromotionDecision
-from training.scorecard import Truth, scorecard
+from training.scorecard import Truth, truth_metrics
 from training.splits import subset, time_split
 
 F64 = npt.NDArray[np.float64]
@@ -145,12 +144,13 @@ def _heldout_uplift(
 ) -> tuple[float, float]:
     """uplift@5 of the held-out scoring (or of ``candidates``, the same pairs scored by another
     model) and, with ``rules``, of the rules baseline on the same pairs (else NaN)."""
-    if candidates is not None:
-        heldout = dataclasses.replace(heldout, candidates=candidates)
-    scorers = {RULES_VERSION: rule_score} if rules else None
-    table = scorecard(heldout, scorers, top_k=(5,), labels=config.labels)
-    baseline = float(table.loc[RULES_VERSION, UPLIFT]) if rules else float("nan")
-    return float(table.loc["model", UPLIFT]), baseline
+    cand = candidates if candidates is not None else heldout.candidates
+    rankings = {"model": cand.predictions.score}
+    if rules:
+        rankings[RULES_VERSION] = rule_score(cand.x)
+    _, rows = truth_metrics(cand, rankings, (5,))
+    baseline = rows[RULES_VERSION][UPLIFT] if rules else float("nan")
+    return rows["model"][UPLIFT], baseline
 
 
 def _estimate_dict(est: Estimate) -> dict[str, float]:
