@@ -253,18 +253,11 @@ class CandidateIndex:
         return Eligibility(pairs, np.full(n, self.size, dtype=np.int64), excluded)
 
 
-def licensed_pairs(batch: IntakeBatch, pool: TherapistPool) -> Pairs:
+def licensed_pairs(batch: IntakeBatch, index: CandidateIndex) -> Pairs:
     """The pairs that pass the first constraint (licensed in the client's region, or
     country-wide in the client's country), intake-major with therapists ascending: what
-    filtering the full cross product by ``region`` leaves, built per distinct (region, country)
-    of the batch instead of tested pair by pair."""
-    width = len(pool.regions_vocab)
-    licensed = bitset.members(pool.regions, width) if width else np.zeros((len(pool), 0), bool)
-    none = np.zeros(len(pool), dtype=bool)
-
-    def column(code: int) -> npt.NDArray[np.bool_]:
-        return licensed[:, code] if 0 <= code < width else none
-
+    filtering the full cross product by ``region`` leaves, built from ``index``'s licensed rows
+    per distinct (region, country) of the batch instead of tested pair by pair."""
     keys, group = np.unique(
         np.stack([batch.region, batch.country], axis=1).astype(np.int64),
         axis=0,
@@ -273,7 +266,7 @@ def licensed_pairs(batch: IntakeBatch, pool: TherapistPool) -> Pairs:
     group = group.reshape(-1)
     intake_parts, therapist_parts = [], []
     for g, (region, country) in enumerate(keys.tolist()):  # per distinct region, not per pair
-        rows = np.flatnonzero(column(region) | column(country)).astype(np.int64)
+        rows = index.licensed(region, country)
         intakes = np.flatnonzero(group == g).astype(np.int64)
         intake_parts.append(np.repeat(intakes, len(rows)))
         therapist_parts.append(np.tile(rows, len(intakes)))
@@ -299,11 +292,12 @@ def eligible_pairs(
         return index.eligible(batch)
     n, m = len(batch), len(pool)
     block = max(1, max_block_pairs // max(m, 1))
+    licensed = CandidateIndex(pool)
     parts: list[Eligibility] = []
     for start in range(0, n, block):
         rows = np.arange(start, min(n, start + block))
         sub = batch.take(rows)
-        pairs = licensed_pairs(sub, pool)
+        pairs = licensed_pairs(sub, licensed)
         part = filter_pairs(sub, pool, pairs, start=1)
         excluded = part.excluded
         excluded[:, 0] = m - np.bincount(pairs.intake_idx, minlength=len(rows))
