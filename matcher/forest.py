@@ -146,20 +146,21 @@ def _compile(plan: _Plan) -> CompiledForest | lleaves.Model:
         caches = [f.with_suffix(".o") for f in files]
         for f, text in zip(files, plan.chunks, strict=True):
             f.write_text(text)
+        children: list[subprocess.Popen[bytes]] = []
         try:
-            children = [
-                subprocess.Popen(
-                    [sys.executable, "-c", _CHILD, str(f), str(c), raw],
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+            for f, c in zip(files, caches, strict=True):
+                children.append(
+                    subprocess.Popen(
+                        [sys.executable, "-c", _CHILD, str(f), str(c), raw],
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                 )
-                for f, c in zip(files, caches, strict=True)
-            ]
-            ok = all([child.wait() == 0 for child in children])
         except OSError:
-            ok = False
-        if not ok:
+            pass  # the children started are still waited for: none outlives the folder
+        codes = [child.wait() for child in children]
+        if len(codes) < len(files) or any(codes):
             whole = Path(folder) / "whole.txt"
             whole.write_text(plan.whole)
             forest = lleaves.Model(model_file=str(whole))
