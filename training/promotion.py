@@ -132,19 +132,12 @@ def _uplift(
         max_intakes=config.max_eval_intakes,
         seed=config.seed,
     )
-    return _heldout_uplift(heldout, config, rules=rules)
+    return _heldout_uplift(heldout.candidates, rules=rules)
 
 
-def _heldout_uplift(
-    heldout: HeldOut,
-    config: TrainConfig,
-    *,
-    candidates: Candidates | None = None,
-    rules: bool = False,
-) -> tuple[float, float]:
-    """uplift@5 of the held-out scoring (or of ``candidates``, the same pairs scored by another
-    model) and, with ``rules``, of the rules baseline on the same pairs (else NaN)."""
-    cand = candidates if candidates is not None else heldout.candidates
+def _heldout_uplift(cand: Candidates, *, rules: bool = False) -> tuple[float, float]:
+    """uplift@5 of held-out candidate pairs as scored (by the candidate or by another model)
+    and, with ``rules``, of the rules baseline on the same pairs (else NaN)."""
     rankings = {"model": cand.predictions.score}
     if rules:
         rankings[RULES_VERSION] = rule_score(cand.x)
@@ -237,10 +230,10 @@ def _evidence_on(
         scored = heldout_scoring(heldout, ctx.feedback, champion)
     if truth is not None:
         if champion is None:
-            value, other = _heldout_uplift(heldout, config, rules=True)
+            value, other = _heldout_uplift(heldout.candidates, rules=True)
         else:
-            value, _ = _heldout_uplift(heldout, config)
-            other, _ = _heldout_uplift(heldout, config, candidates=scored)
+            value, _ = _heldout_uplift(heldout.candidates)
+            other, _ = _heldout_uplift(scored if scored is not None else heldout.candidates)
         return _truth_evidence(value, other, cand_terms, champion, champion_version)
     if champion is None or scored is None:
         champ_lists = ctx.rules_lists(k)
