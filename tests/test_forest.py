@@ -108,3 +108,49 @@ def test_a_forest_compiled_in_chunks_predicts_its_best_iteration(
     assert len(chunks) == (3 if objective != "poisson" else 1)
     got = forest.predict(booster, x, compile_rows=1)
     np.testing.assert_allclose(got, booster.predict(x), rtol=0, atol=TOLERANCE)
+
+
+def test_a_booster_read_from_a_file_compiles_in_chunks(
+    booster: lgb.Booster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A saved model (LightGBM reads its best iteration back as -1) is split across compiling
+    processes like a freshly trained one, and predicts what LightGBM predicts."""
+    monkeypatch.setattr(forest, "CHUNK_TREES", 20)
+    monkeypatch.setattr(forest.os, "cpu_count", lambda: 3)
+    booster.save_model(tmp_path / "model.txt")
+    read = lgb.Booster(model_file=tmp_path / "model.txt")
+    assert read.best_iteration == -1
+    assert len(forest.compiled(read).chunks) == 3  # type: ignore[union-attr]
+    x = np.random.default_rng(5).normal(size=(50, 4)).astype(np.float32)
+    np.testing.assert_allclose(
+        forest.predict(read, x, compile_rows=1), booster.predict(x), rtol=0, atol=TOLERANCE
+    )
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_the_compiling_process_writes_machine_code_lleaves_loads(
+    booster: lgb.Booster, tmp_path: Path, raw: bool
+) -> None:
+    """The child program, run as :mod:`matcher.forest` runs it, writes an object lleaves loads
+    and that predicts LightGBM's raw scores (or probabilities): no silent fallback to compiling
+    in the caller's thread."""
+    import subprocess
+    import sys
+
+    import lleaves
+
+    model_file, cache = tmp_path / "model.txt", tmp_path / "model.o"
+    booster.save_model(model_file)
+    mode = "raw" if raw else "objective"
+    subprocess.run(
+        [sys.executable, "-P", str(forest._CHILD), str(model_file), str(cache), mode], check=True
+    )
+    compiled = lleaves.Model(model_file=str(model_file))
+    compiled.compile(cache=str(cache), raw_score=raw)
+    x = np.random.default_rng(6).normal(size=(30, 4)).astype(np.float32)
+    np.testing.assert_allclose(
+        compiled.predict(x, n_jobs=1),
+        booster.predict(x, raw_score=raw),
+        rtol=0,
+        atol=TOLERANCE,
+    )

@@ -1,0 +1,58 @@
+"""The program a forest-compiling child process runs (:mod:`matcher.forest`).
+
+``python forest_child.py MODEL_FILE OBJECT_FILE raw|objective`` compiles a LightGBM model file
+with lleaves (to raw scores, or with its objective's link) and writes the machine code to
+``OBJECT_FILE``, which ``lleaves.Model.compile(cache=OBJECT_FILE)`` then loads.
+
+It is lleaves' own compile (the same IR, optimised at LLVM's level 3) except for the code
+generator, which runs at LLVM's ``-O0``: the optimised IR is already what makes the forest
+fast, and the full code generator spent 0.66 s of a 1,500-tree chunk's 2.9 s compile to make
+its predictions about 10% faster (0.12 s and 0.35 s instead of 0.31 s for 227,000 rows).
+The object is an ordinary relocatable object for this host, as lleaves' MCJIT caches it.
+
+Run as a script, not imported: it needs nothing but lleaves' compiler and llvmlite.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+
+def _lleaves_compiler() -> ModuleType:
+    """``lleaves.compiler``, imported without running ``lleaves/__init__``: that imports pandas
+    for prediction (a quarter of a second per process), and the compiler needs only llvmlite."""
+    spec = importlib.util.find_spec("lleaves")
+    if spec is None or spec.submodule_search_locations is None:
+        raise ImportError("lleaves is not installed")
+    package = ModuleType("lleaves")
+    package.__path__ = list(spec.submodule_search_locations)
+    sys.modules.setdefault("lleaves", package)
+    return importlib.import_module("lleaves.compiler")
+
+
+def compile_forest(model_file: str, object_file: str, *, raw_score: bool) -> None:
+    """Compile ``model_file`` and write its machine code to ``object_file``."""
+    import llvmlite.binding as llvm
+
+    compile_to_module = _lleaves_compiler().compile_to_module
+    module = compile_to_module(model_file, raw_score=raw_score)
+    llvm.initialize()
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    try:
+        features = llvm.get_host_cpu_features().flatten()
+    except RuntimeError:  # LLVM cannot detect this host's features
+        features = ""
+    machine = llvm.Target.from_triple(llvm.get_process_triple()).create_target_machine(
+        cpu=llvm.get_host_cpu_name(), features=features, reloc="pic", codemodel="large", opt=0
+    )
+    module.data_layout = str(machine.target_data)
+    Path(object_file).write_bytes(machine.emit_object(module))
+
+
+if __name__ == "__main__":
+    compile_forest(sys.argv[1], sys.argv[2], raw_score=sys.argv[3] == "raw")
