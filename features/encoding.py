@@ -339,6 +339,10 @@ class TherapistPool:
         return IntakeBatch.encode(intakes, self)
 
 
+_NOT_ENCODED = frozenset({"client_id", "submitted_at"})
+"""Intake fields matching never reads (the client's identity, the submission time)."""
+
+
 @dataclass(frozen=True, eq=False)
 class IntakeBatch:
     """Intakes encoded against one :class:`TherapistPool` (see there for the conventions).
@@ -376,7 +380,7 @@ class IntakeBatch:
     @classmethod
     def encode(cls, intakes: Rows, pool: TherapistPool) -> IntakeBatch:
         """Encode typed intakes (a frame or records) against ``pool``."""
-        col = columns(intakes, INTAKES.names)
+        col = columns(intakes, [c for c in INTAKES.names if c not in _NOT_ENCODED])
         concern_index = _index(Concern)
         concerns = np.full((len(intakes), MAX_CONCERNS), -1, dtype=np.int64)
         for r, xs in enumerate(col["concerns"]):

@@ -22,7 +22,7 @@ def time_split(
     n_valid = max(1, round(len(intakes) * holdout_fraction))
     stamps = intakes["submitted_at"]
     if stamps.nunique() > 1:
-        order = np.argsort(stamps.to_numpy(), kind="stable")
+        order = np.argsort(stamps.to_numpy(dtype="datetime64[ns]"), kind="stable")
     else:
         order = np.random.default_rng(seed).permutation(len(intakes))
     ids = intakes["intake_id"].to_numpy(dtype=object)[order]
