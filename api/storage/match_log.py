@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from api.storage.models import ImpressionRow, IntakeRow
@@ -65,15 +67,22 @@ def conflicting_fields(
 ) -> list[str]:
     """Fields in which ``record`` differs from the stored intake with the same id ([] when there
     is none or it says the same). Free text is never compared (it may not have been stored)."""
-    row = session.get(IntakeRow, record["intake_id"])
+    skip = ignore | {"intake_id", "free_text"}
+    names = [name for name in INTAKES.names if name not in skip]
+    row = session.execute(_stored_fields(tuple(names)), {"id": record["intake_id"]}).first()
     if row is None:
         return []
-    skip = ignore | {"intake_id", "free_text"}
     return [
-        name
-        for name in INTAKES.names
-        if name not in skip and not _same(getattr(row, name), record.get(name))
+        name for name, stored in zip(names, row, strict=True) if not _same(stored, record.get(name))
     ]
+
+
+@lru_cache(maxsize=8)
+def _stored_fields(names: tuple[str, ...]) -> Select[Any]:
+    """The stored intake's ``names`` by id (one Core select, built once per column set: no
+    ORM object is loaded for a check every match request makes)."""
+    table = IntakeRow.__table__
+    return select(*(table.c[name] for name in names)).where(table.c.intake_id == bindparam("id"))
 
 
 def save_intakes(
