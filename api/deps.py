@@ -54,12 +54,14 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 async def get_engine(runtime: RuntimeDep) -> LoadedEngine:
-    """The engine serving now; 503 with Retry-After when no model is loaded."""
+    """The engine serving now; 503 with Retry-After when no model is loaded (saying why)."""
     loaded = runtime.engines.current
     if loaded is None:
+        problem = runtime.engines.problem
         raise HTTPException(
             status_code=503,
-            detail="no model loaded; train and register one, then POST /v1/model/reload",
+            detail=f"no model loaded ({problem or 'none configured'}); fix it, then POST "
+            "/v1/model/reload",
             headers={"Retry-After": "30"},
         )
     return loaded

@@ -7,6 +7,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -88,13 +89,28 @@ async def on_matcher_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def on_storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """The database is down or locked beyond the timeout: 503, retry later."""
+    """The database is down or locked beyond the timeout: 503, retry later. When it refuses
+    writes (read-only file, folder or server), the answer and the log line say so: waiting
+    will not fix that."""
+    runtime = getattr(request.app.state, "runtime", None)
+    refused = await anyio.to_thread.run_sync(runtime.not_writable) if runtime else None
+    if refused is not None and _read_only(refused):
+        log.error("request %s: %s", _request_id(request), refused)
+        return JSONResponse(
+            status_code=503, content={"detail": f"{refused}; an operator must fix it"}
+        )
     log.error("request %s: storage unavailable (%s)", _request_id(request), type(exc).__name__)
     return JSONResponse(
         status_code=503,
         content={"detail": "storage unavailable, retry later"},
         headers={"Retry-After": "5"},
     )
+
+
+def _read_only(reason: str) -> bool:
+    """Whether a write probe's failure says the database is read-only (SQLite's "readonly
+    database", PostgreSQL's "read-only transaction"), not busy or unreachable."""
+    return "readonly" in reason.lower().replace("-", "").replace(" ", "")
 
 
 async def on_integrity_error(request: Request, exc: Exception) -> JSONResponse:

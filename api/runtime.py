@@ -208,6 +208,9 @@ def start_runtime(
             runtime.load_experiment()
         except Exception as err:
             log.warning("experiment not served (%s: %s)", type(err).__name__, err)
+    refused = runtime.not_writable()
+    if refused is not None:
+        log.warning("%s: /readyz stays 503 and every write answers 503 until it is fixed", refused)
     runtime.start_sync()
     return runtime
 

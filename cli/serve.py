@@ -24,11 +24,13 @@ def _engine_loader(settings: Settings) -> Callable[[pd.DataFrame], Matcher]:
 
     Cold start: while nothing is registered under the champion alias (and
     ``settings.cold_start``), the Matcher ranks by the rules baseline (:class:`RulesModel`,
-    version ``rules``); every other unresolvable URI raises as before.
+    version ``rules``), unless the database shows lists served by a registered model (the
+    tracking store moved or was lost: not-ready instead); every other unresolvable URI raises
+    as before.
     """
     import logging
 
-    from core.errors import NoModelRegisteredError
+    from core.errors import ModelNotFoundError, NoModelRegisteredError
     from matcher.engine import Matcher
     from matcher.rules import RulesModel
     from training.registry import load_served_model
@@ -41,6 +43,14 @@ def _engine_loader(settings: Settings) -> Callable[[pd.DataFrame], Matcher]:
         except NoModelRegisteredError as err:
             if not settings.cold_start:
                 raise
+            served = _served_before(settings)
+            if served is not None:
+                # Not a new install: the registry it served from is gone or moved.
+                raise ModelNotFoundError(
+                    f"{err}; this database has served {served} before, so this is not a cold "
+                    "start: is MATCHER_TRACKING_URI (or MLFLOW_TRACKING_URI) pointing at the "
+                    "tracking store it was trained into?"
+                ) from err
             if not rules:
                 rules.append(RulesModel())
                 logging.getLogger("api").info(
@@ -51,6 +61,29 @@ def _engine_loader(settings: Settings) -> Callable[[pd.DataFrame], Matcher]:
         return Matcher(model, therapists, settings.serving)
 
     return load
+
+
+def _served_before(settings: Settings) -> str | None:
+    """A registered model version this install's database has shown lists from (None when it
+    has only ever served the rules baseline): the cold start is for new installs only."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api.storage import ImpressionRow, open_database
+    from matcher.rules import RULES_VERSION
+
+    database = open_database(settings.database, migrate=False)
+    try:
+        with database.read_session() as session:
+            return session.scalar(
+                select(ImpressionRow.model_version)
+                .where(ImpressionRow.model_version != RULES_VERSION)
+                .limit(1)
+            )
+    except SQLAlchemyError:
+        return None  # the service's own startup reports an unusable database
+    finally:
+        database.dispose()
 
 
 def _arm_loader(settings: Settings) -> Callable[[str, pd.DataFrame], Matcher]:

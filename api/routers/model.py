@@ -63,16 +63,16 @@ async def reload_model(_key: AdminKey, runtime: RuntimeDep) -> ReloadResult:
         loaded = await run_in_threadpool(lambda: runtime.engines.load(reload=True))
     except (ModelNotFoundError, ModelFormatError) as err:
         runtime.metrics.reloads.labels("failed").inc()
-        log.warning("model reload failed, still serving the previous model: %s", err)
-        raise HTTPException(
-            status_code=409, detail=f"reload failed, still serving the previous model: {err}"
-        ) from None
+        serving = "no model is loaded" if previous is None else f"still serving {previous.version}"
+        log.warning("model reload failed, %s: %s", serving, err)
+        raise HTTPException(status_code=409, detail=f"reload failed, {serving}: {err}") from None
     except Exception as err:
         runtime.metrics.reloads.labels("failed").inc()
         log.error("model reload failed: %s", type(err).__name__)
         raise HTTPException(
             status_code=503,
-            detail=f"reload failed ({type(err).__name__}), still serving the previous model",
+            detail=f"reload failed ({type(err).__name__}), "
+            + ("no model is loaded" if previous is None else f"still serving {previous.version}"),
         ) from None
     runtime.metrics.reloads.labels("ok").inc()
     log.info(

@@ -163,3 +163,33 @@ def test_a_broken_configured_uri_is_a_problem_not_a_cold_start(
     assert ready.status_code == 503, ready.text
     assert ready.json()["model_version"] is None and "no model" in ready.json()["reasons"][0]
     assert svc.client.post("/v1/matches", json=intake(), headers=svc.auth()).status_code == 503
+
+
+def test_a_lost_tracking_store_is_not_a_cold_start_once_a_model_has_served(
+    cold: tuple[Service, Settings], small_model: Path, tmp_path: Path
+) -> None:
+    """The install served lists from a registered model; a server started on the same database
+    with the tracking store gone (moved: another path) and no local copy says so and is not
+    ready, instead of quietly ranking by the rules baseline."""
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+
+    svc, settings = cold
+    version = register_champion(settings, small_model)
+    assert svc.client.post("/v1/model/reload", headers=svc.auth("admin")).status_code == 200
+    assert _match(svc)["model_version"] == version
+    moved = tmp_path / "moved"
+    fresh = settings.model_copy(
+        update={"tracking_uri": f"sqlite:///{moved / 'mlflow.db'}", "home": tmp_path / "other"}
+    )
+    with TestClient(create_app(fresh, engine_loader=_engine_loader(fresh))) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503, ready.text
+        reason = ready.json()["reasons"][0]
+        assert f"has served {version} before" in reason and "not a cold start" in reason
+        refused = client.post("/v1/matches", json=intake(), headers=svc.auth())
+        assert refused.status_code == 503 and "not a cold start" in refused.json()["detail"]
+        reload = client.post("/v1/model/reload", headers=svc.auth("admin"))
+        assert reload.status_code == 409 and "no model is loaded" in reload.json()["detail"]
+    assert not moved.exists(), "serving never creates a tracking store"

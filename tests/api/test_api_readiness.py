@@ -3,16 +3,18 @@ stops startup in one line naming the file."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from api_support import FakeLoader, Service
+import pytest
+from api_support import FakeLoader, Service, therapist
 from fastapi.testclient import TestClient
 
-from api import create_app, open_database
+from api import create_api_key, create_app, open_database
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +31,33 @@ def test_readyz_not_ready_when_the_database_takes_no_writes(
     assert response.status_code == 503
     reasons = response.json()["reasons"]
     assert any(r.startswith("database not writable") and "readonly" in r for r in reasons)
+
+
+def test_a_read_only_database_is_named_at_startup_and_in_every_refused_write(
+    tmp_path: Path, settings_factory: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Waiting will not make a read-only database writable: the startup log warns, and a write
+    answers 503 saying why, without the retry-later hint."""
+    path = tmp_path / "ro.db"
+    database = open_database(f"sqlite:///{path}")
+    with database.session() as session:
+        key = create_api_key(session, "ops", ["therapists"])
+    database.dispose()
+    settings = settings_factory(database_url=f"sqlite:///file:{path}?mode=ro&uri=true")
+    with (
+        caplog.at_level(logging.WARNING),
+        TestClient(create_app(settings, engine_loader=FakeLoader())) as client,
+    ):
+        response = client.post(
+            "/v1/therapists:bulk",
+            json={"therapists": [therapist("t1")]},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    assert response.status_code == 503, response.text
+    assert "readonly" in response.json()["detail"] and "operator" in response.json()["detail"]
+    assert "retry-after" not in response.headers
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("database not writable" in m and "/readyz stays 503" in m for m in warned)
 
 
 def test_readyz_ready_on_a_writable_database(service: Service) -> None:
