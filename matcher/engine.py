@@ -57,6 +57,9 @@ UNKNOWN_PAYER_NOTE = (
 """Payer codes are the platform's own (no list to check them against): one the pool has never
 heard of is warned about in the answer instead of silently matching nobody."""
 RISK_NOTE = "Only therapists trained in crisis support are shown. Help is available any time."
+EMPTY_POOL_NOTE = "No therapists are available on this platform yet: please check back soon."
+"""An empty pool (a new install before its therapists are loaded): said as such, not blamed on
+the intake's answers."""
 
 
 class ExposureLedger:
@@ -518,7 +521,9 @@ class Matcher:
             notes.append(RISK_NOTE)
         if routes.severe[i]:
             notes.append(HIGHER_CARE_NOTE)
-        if batch.payment[i] < 0:
+        if len(self.pool) == 0:
+            notes.append(EMPTY_POOL_NOTE)
+        elif batch.payment[i] < 0:
             notes.append(UNKNOWN_PAYER_NOTE)
         return MatchResult(
             intake_id=str(batch.ids[i]),

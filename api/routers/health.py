@@ -66,9 +66,22 @@ async def readyz(request: Request) -> JSONResponse:
         status="not_ready" if reasons else "ready",
         model_version=None if loaded is None else loaded.version,
         reasons=reasons,
-        detail=COLD_START if loaded is not None and loaded.cold_start else None,
+        detail=_detail(runtime),
     )
     return JSONResponse(status_code=503 if reasons else 200, content=body.model_dump())
+
+
+EMPTY_POOL = "no therapists loaded: every match answers no_eligible_match until the pool is loaded"
+
+
+def _detail(runtime: Runtime) -> str | None:
+    """What a ready process still wants an operator to know: a cold start, an empty pool (not
+    a reason to pull it from traffic: the pool is loaded through this same API)."""
+    loaded = runtime.engines.current
+    notes = [COLD_START] if loaded is not None and loaded.cold_start else []
+    if loaded is not None and len(runtime.engines.pool) == 0:
+        notes.append(EMPTY_POOL)
+    return "; ".join(notes) or None
 
 
 @router.get(

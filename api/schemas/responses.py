@@ -177,7 +177,8 @@ class Readiness(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     detail: str | None = Field(
         default=None,
-        description="Set while ready on the cold-start rules baseline (no model registered).",
+        description="Set while ready on the cold-start rules baseline (no model registered), or"
+        " with an empty therapist pool.",
     )
 
 

@@ -157,3 +157,17 @@ def test_an_unknown_payer_code_is_warned_about(real: Service, world: Dataset) ->
     assert answer["status"] == "no_eligible_match"
     assert any("payer code" in note for note in answer["notes"])
     assert [s["constraint"] for s in answer["suggestions"]] == ["payment"]
+
+
+def test_an_empty_pool_is_ready_but_said_and_matches_say_why(
+    service_factory: Callable[..., Service], small_model: Path, world: Dataset
+) -> None:
+    """Before the therapists are loaded (through this same API) the process stays ready, and
+    both /readyz and a match say the pool is empty instead of blaming the intake's payer."""
+    svc = service_factory(loader=RealLoader(small_model))
+    ready = svc.client.get("/readyz")
+    assert ready.status_code == 200 and "no therapists loaded" in ready.json()["detail"]
+    answer = _match(svc, _intake(world, 0, payment="not-a-payer"))
+    assert answer["status"] == "no_eligible_match"
+    assert any("No therapists are available" in n for n in answer["notes"])
+    assert not any("payer" in n for n in answer["notes"])
