@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -228,11 +229,31 @@ def check_database(url: str) -> Database:
         raise
     except DBAPIError as err:
         database.dispose()
-        raise StorageError(f"database {database.where()}: {_cause(err)}") from None
+        hint = _folder_hint(database)
+        raise StorageError(f"database {database.where()}: {_cause(err)}{hint}") from None
     except Exception as err:
         database.dispose()
         raise StorageError(f"database {database.where()}: {type(err).__name__}") from None
     return database
+
+
+def _folder_hint(database: Database) -> str:
+    """Why SQLite may not open an existing, readable file: its folder refuses the journal files
+    (``-wal``, ``-shm``) it must create next to it. Empty when that is not the case."""
+    name = database.url.database
+    if database.dialect != "sqlite" or not name or name.startswith("file:"):
+        return ""
+    path = Path(name)
+    if not path.is_file():
+        return ""
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            return ""
+    except OSError as err:
+        return (
+            f" (the folder {path.parent} does not take new files ({err.strerror}); SQLite "
+            f"must create {path.name}-wal and {path.name}-shm there)"
+        )
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:

@@ -87,3 +87,32 @@ def test_corrupt_database_stops_startup_in_one_line_naming_the_file(tmp_path: Pa
     assert len(lines) == 1, lines
     assert str(path) in lines[0]
     assert "not a database" in lines[0]
+
+
+def test_a_folder_that_takes_no_new_files_is_named_as_the_cause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite says "unable to open database file" for a readable file whose folder refuses its
+    -wal and -shm files; the startup error names the folder (root ignores permissions, so the
+    refusal is simulated at both places the check touches)."""
+    from sqlite3 import dbapi2
+
+    from api.storage import database as storage
+    from core.errors import StorageError
+
+    path = tmp_path / "matcher.db"
+    open_database(f"sqlite:///{path}").dispose()
+
+    def refusing_connect(*args: object, **kwargs: object) -> dbapi2.Connection:
+        raise dbapi2.OperationalError("unable to open database file")
+
+    def refusing_tempfile(*args: object, **kwargs: object) -> object:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(dbapi2, "connect", refusing_connect)
+    monkeypatch.setattr(storage.tempfile, "TemporaryFile", refusing_tempfile)
+    with pytest.raises(StorageError) as caught:
+        storage.check_database(f"sqlite:///{path}")
+    message = str(caught.value)
+    assert str(path) in message and "unable to open database file" in message
+    assert f"the folder {tmp_path} does not take new files" in message
