@@ -743,7 +743,9 @@ class FeaturePipeline:
             intake_text=intake_text if intake_text is not None else np.zeros((0, 0), np.float32),
         )
         if into is None:
-            out = np.empty((len(pairs), len(wanted)), dtype=np.float32)
+            # Column by column into a Fortran-order matrix (each write contiguous), returned in
+            # C order (what the boosters read) by one copy.
+            out = np.empty((len(pairs), len(wanted)), dtype=np.float32, order="F")
             targets: npt.NDArray[np.int64] = np.arange(len(wanted))
         else:
             out, targets = into, wanted
@@ -753,7 +755,7 @@ class FeaturePipeline:
             out[:, targets[tabled]] = ctx.tables["therapist"][ctx.j[:, None], slots[tabled]]
         for k, column in zip(targets[~tabled], wanted[~tabled], strict=True):
             out[:, k] = FEATURES[column].compute(ctx)
-        return out
+        return out if into is not None else np.ascontiguousarray(out)
 
     def state(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
         """JSON-able parameters and named arrays of the fitted pipeline (no pickle)."""
