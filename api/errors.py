@@ -7,7 +7,6 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -92,9 +91,10 @@ async def on_storage_unavailable(request: Request, exc: Exception) -> JSONRespon
     """The database is down or locked beyond the timeout: 503, retry later. When it refuses
     writes (read-only file, folder or server), the answer and the log line say so: waiting
     will not fix that."""
-    runtime = getattr(request.app.state, "runtime", None)
-    refused = await anyio.to_thread.run_sync(runtime.not_writable) if runtime else None
-    if refused is not None and _read_only(refused):
+    lines = str(getattr(exc, "orig", "") or "").strip().splitlines()
+    if lines and _read_only(lines[0]):
+        # The driver's fixed wording (no statement, no parameters): safe to log and to answer.
+        refused = f"database not writable ({lines[0]})"
         log.error("request %s: %s", _request_id(request), refused)
         return JSONResponse(
             status_code=503, content={"detail": f"{refused}; an operator must fix it"}
@@ -108,8 +108,8 @@ async def on_storage_unavailable(request: Request, exc: Exception) -> JSONRespon
 
 
 def _read_only(reason: str) -> bool:
-    """Whether a write probe's failure says the database is read-only (SQLite's "readonly
-    database", PostgreSQL's "read-only transaction"), not busy or unreachable."""
+    """Whether a driver's message says the database is read-only (SQLite's "attempt to write a
+    readonly database", PostgreSQL's "read-only transaction"), not busy or unreachable."""
     return "readonly" in reason.lower().replace("-", "").replace(" ", "")
 
 
