@@ -10,8 +10,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from api.storage.database import is_read_only, refused_write
 from core.errors import (
     DataNotFoundError,
     DataValidationError,
@@ -91,10 +92,9 @@ async def on_storage_unavailable(request: Request, exc: Exception) -> JSONRespon
     """The database is down or locked beyond the timeout: 503, retry later. When it refuses
     writes (read-only file, folder or server), the answer and the log line say so: waiting
     will not fix that."""
-    lines = str(getattr(exc, "orig", "") or "").strip().splitlines()
-    if lines and _read_only(lines[0]):
+    if isinstance(exc, DBAPIError) and is_read_only(exc):
         # The driver's fixed wording (no statement, no parameters): safe to log and to answer.
-        refused = f"database not writable ({lines[0]})"
+        refused = refused_write(exc)
         log.error("request %s: %s", _request_id(request), refused)
         return JSONResponse(
             status_code=503, content={"detail": f"{refused}; an operator must fix it"}
@@ -105,12 +105,6 @@ async def on_storage_unavailable(request: Request, exc: Exception) -> JSONRespon
         content={"detail": "storage unavailable, retry later"},
         headers={"Retry-After": "5"},
     )
-
-
-def _read_only(reason: str) -> bool:
-    """Whether a driver's message says the database is read-only (SQLite's "attempt to write a
-    readonly database", PostgreSQL's "read-only transaction"), not busy or unreachable."""
-    return "readonly" in reason.lower().replace("-", "").replace(" ", "")
 
 
 async def on_integrity_error(request: Request, exc: Exception) -> JSONResponse:

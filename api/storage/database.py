@@ -165,7 +165,7 @@ class Database:
                 )
                 transaction.rollback()
         except DBAPIError as err:
-            return f"database not writable ({_cause(err)})"
+            return refused_write(err)
         except Exception as err:
             return f"database not writable ({type(err).__name__})"
         return None
@@ -204,6 +204,19 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def refused_write(err: DBAPIError) -> str:
+    """How a write the database refused is reported: ``database not writable (<driver's
+    message>)``."""
+    return f"database not writable ({_cause(err)})"
+
+
+def is_read_only(err: DBAPIError) -> bool:
+    """Whether the driver says the database is read-only (SQLite's "attempt to write a readonly
+    database", PostgreSQL's "read-only transaction"), not busy or unreachable: waiting will not
+    fix it."""
+    return "readonly" in _cause(err).lower().replace("-", "").replace(" ", "")
 
 
 def _cause(err: DBAPIError) -> str:
@@ -261,4 +274,12 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     return Database.open(url, migrate=migrate)
 
 
-__all__ = ["MIGRATIONS", "Database", "check_database", "normalize_url", "open_database"]
+__all__ = [
+    "MIGRATIONS",
+    "Database",
+    "check_database",
+    "is_read_only",
+    "normalize_url",
+    "open_database",
+    "refused_write",
+]
