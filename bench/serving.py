@@ -114,6 +114,9 @@ def in_process(model: MatchModel, n_regions: int, requests: int) -> float:
     timers = [PredictTimer(model.outcome)] + (
         [PredictTimer(model.engagement)] if model.engagement else []
     )
+    if model.outcome_linear is not None and model.outcome_linear_weight > 0:
+        # The outcome model's logistic half is part of its predict.
+        timers.append(PredictTimer(model.outcome_linear, "linear"))
     # Phase one's linear proxy is timed apart: not the boosters' predict, but model scoring.
     phase_one = PredictTimer(model.prefilter, "score") if model.prefilter is not None else None
     for k in range(20):

@@ -5,7 +5,8 @@ Run: ``python bench/sparse.py [--seeds 3] [--scale 1.0]``. Prints, from one run 
 1. an ablation table of uplift captured at top-5 (SPEC §5) on *sparse* worlds (≈13 intakes, ≈10
    logged outcomes per therapist) and *dense* ones (≈33 intakes per therapist), mean and range
    over seeds: the model with main's records (baseline), then + alliance records, + dropout
-   records, + hierarchical shrinkage, + all (``TrainConfig.records``, one code path), beside the
+   records, + hierarchical shrinkage, + all records (``TrainConfig.records``, one code path),
+   + the linear half of the outcome model alone, + all (the default config), beside the
    profile-only oracle, the empirical-Bayes oracle (:mod:`synth.posterior`: the world's true
    outcome model and prior, each therapist's traits inferred from the training split's logged
    courses, with and without the alliance ratings — the ceiling of learning track records from
@@ -23,9 +24,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
+import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from core.ranking import (  # noqa: E402
@@ -34,28 +38,51 @@ from core.ranking import (  # noqa: E402
     uplift_captured,
 )
 from features.dataset import Dataset  # noqa: E402
+from features.pipeline import FEATURE_NAMES  # noqa: E402
 from features.track_record import RecordOptions  # noqa: E402
-from synth import SyntheticWorld, WorldConfig, generate_world  # noqa: E402
+from synth import SyntheticWorld, WorldConfig, generate_world, outcomes  # noqa: E402
 from synth.posterior import fit_posterior, posterior_p_good  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.heldout import HeldOut  # noqa: E402
 from training.job import TrainResult, fit_and_evaluate  # noqa: E402
 from training.splits import subset, time_split  # noqa: E402
 
-ABLATION: dict[str, RecordOptions] = {
-    "baseline": RecordOptions(alliance=False, dropout=False, hierarchical=False),
-    "+ alliance": RecordOptions(alliance=True, dropout=False, hierarchical=False),
-    "+ dropout": RecordOptions(alliance=False, dropout=True, hierarchical=False),
-    "+ hierarchical": RecordOptions(alliance=False, dropout=False, hierarchical=True),
-    "+ alliance + dropout": RecordOptions(alliance=True, dropout=True, hierarchical=False),
-    "+ all": RecordOptions(alliance=True, dropout=True, hierarchical=True),
+_NO_RECORDS = RecordOptions(alliance=False, dropout=False, hierarchical=False)
+_BOOSTER_ONLY = {"outcome_linear_weight": 0.0}
+ABLATION: dict[str, dict[str, Any]] = {
+    "baseline": {"records": _NO_RECORDS, **_BOOSTER_ONLY},
+    "+ alliance": {
+        "records": RecordOptions(alliance=True, dropout=False, hierarchical=False),
+        **_BOOSTER_ONLY,
+    },
+    "+ dropout": {
+        "records": RecordOptions(alliance=False, dropout=True, hierarchical=False),
+        **_BOOSTER_ONLY,
+    },
+    "+ hierarchical": {
+        "records": RecordOptions(alliance=False, dropout=False, hierarchical=True),
+        **_BOOSTER_ONLY,
+    },
+    "+ alliance + dropout": {
+        "records": RecordOptions(alliance=True, dropout=True, hierarchical=False),
+        **_BOOSTER_ONLY,
+    },
+    "+ all records": {"records": RecordOptions(), **_BOOSTER_ONLY},
+    "+ linear half": {"records": _NO_RECORDS},
+    "+ all": {},
 }
-"""Record configurations compared; ``+ all`` is the default (RecordOptions())."""
+"""TrainConfig overrides compared: the baseline is the model before them (main's outcome records,
+the outcome booster alone); ``+ linear half`` adds only the logistic half of the outcome model
+(``TrainConfig.outcome_linear_weight``); ``+ all`` is the default TrainConfig."""
 WORLDS = {"sparse": (600, 8000), "dense": (300, 10000)}
 """(therapists, intakes) per world kind; ``--scale`` multiplies both."""
 EB_ORACLES = {"eb_oracle": True, "eb_oracle_no_alliance": False}
 """Empirical-Bayes oracle rows: name → whether its likelihood reads the alliance ratings."""
-REFERENCES = ("profile_oracle", *EB_ORACLES, "oracle")
+OBSERVABLE_ORACLES = ("observable_oracle", "observable_oracle + records")
+"""The world's true outcome model read with only what the data show of clients (no hidden
+trait), and the same plus the model's case-mix-adjusted record feature (see
+:func:`observable_oracle_uplifts`)."""
+REFERENCES = ("profile_oracle", *OBSERVABLE_ORACLES, *EB_ORACLES, "oracle")
 """Rows computed once per world (beside the first record configuration)."""
 
 
@@ -94,6 +121,43 @@ def eb_oracle_uplift(
     return uplift_captured(topk_mean(group, score, p_true, k), u_random, u_oracle)
 
 
+def observable_oracle_uplifts(
+    world: SyntheticWorld, result: TrainResult, k: int = 5
+) -> list[float]:
+    """Uplift@k of two references on the scorecard's held-out candidates.
+
+    ``observable_oracle``: P(good) by the world's true outcome model and coefficients, with
+    every therapist at the average one and each client's hidden traits replaced by what the
+    data show (observed severity, no unstated concern, the mean format taste): the best any
+    model of the profiles could rank with perfectly learned coefficients. ``+ records``: its
+    log-odds plus b·z, z the standardised ``tr_adjusted_concerns`` feature the model reads
+    (training-split records), b ∈ {0, 0.1, 0.2, 0.3} the best on these very pairs (an
+    optimistic reference): what these records add to perfectly learned profile coefficients.
+    """
+    heldout: HeldOut | None = result.heldout
+    assert heldout is not None
+    cand, pool, truth = heldout.candidates, heldout.pool, world.truth
+    p_true, group = cand.p_true, cand.group
+    assert p_true is not None
+    batch = cand.batch
+    shown = truth.intakes.take(
+        np.full(len(batch), -1, np.int64), batch.severity.astype(np.float64), batch.low_bandwidth
+    )
+    terms = outcomes.pair_terms(batch, pool, cand.pairs, shown)
+    average = truth.therapists_of(pool, profile_only=True).take(cand.pairs.therapist_idx)
+    p_seen = outcomes.logits(terms, average, truth.coefficients).p_good
+    record = cand.x[:, list(FEATURE_NAMES).index("tr_adjusted_concerns")].astype(np.float64)
+    z = (record - record.mean()) / max(float(record.std()), 1e-12)
+    u_random = random_topk_mean(group, p_true)
+    u_oracle = topk_mean(group, p_true, p_true, k)
+
+    def uplift(score: npt.NDArray[np.float64]) -> float:
+        return uplift_captured(topk_mean(group, score, p_true, k), u_random, u_oracle)
+
+    log_odds = np.log(p_seen / (1 - p_seen))
+    return [uplift(p_seen), max(uplift(log_odds + b * z) for b in (0.0, 0.1, 0.2, 0.3))]
+
+
 def ablation(seeds: list[int], scale: float, worlds: list[str], configs: list[str]) -> pd.DataFrame:
     """Uplift@5 of each record configuration, the profile-only, empirical-Bayes and true
     oracles."""
@@ -109,13 +173,15 @@ def ablation(seeds: list[int], scale: float, worlds: list[str], configs: list[st
             per = _outcomes_per_therapist(world.dataset)
             print(f"{kind} seed {seed}: generated in {time.perf_counter() - t0:.0f} s", flush=True)
             for name in configs:
-                options = ABLATION[name]
                 t0 = time.perf_counter()
-                train = TrainConfig(seed=0, baselines=False, records=options)
+                train = TrainConfig(seed=0, baselines=False, **ABLATION[name])
                 result = fit_and_evaluate(world.dataset, train, truth=world.truth)
                 up = result.scorecard["uplift_at_5"]
                 rows.append(Row(kind, seed, name, float(up["model"]), per))
                 if name == configs[0]:
+                    seen = observable_oracle_uplifts(world, result)
+                    for ref, value in zip(OBSERVABLE_ORACLES, seen, strict=True):
+                        rows.append(Row(kind, seed, ref, value, per))
                     for ref in ("profile_oracle", "oracle"):
                         rows.append(Row(kind, seed, ref, float(up[ref]), per))
                     t1 = time.perf_counter()

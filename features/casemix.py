@@ -6,6 +6,13 @@ z_f = (x_f − μ_f)/s_f with missing values at μ_f plus a 0/1 missing indicato
 ever missing in training. Fitted by L2-regularised logistic regression, or (``continuous``, for a
 rating such as alliance) ridge regression with expected(x) = b + Σ_f w_f · z_f; the learned state
 is plain arrays, so it saves without pickle.
+
+The same estimator on every feature (track records included) is the linear half of the outcome
+model (:mod:`matcher.model`). There ``monotone`` gives the sign each coefficient must keep, as
+the booster's monotone constraints do: on a few hundred outcome rows correlated records
+otherwise take opposite signs (a model that ranks worse than random), so the fit minimises
+Σ log-loss + ‖w‖²/(2c) subject to s_f·w_f ≥ 0 (L-BFGS-B with bounds; missing indicators and
+the intercept are free), the objective of the unconstrained fit.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.optimize import minimize
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from core.errors import NotFittedError
@@ -31,6 +40,8 @@ class CaseMix:
     c: float = 0.5
     continuous: bool = False
     """Regress a continuous outcome (ridge, penalty 1/c) instead of a binary one."""
+    monotone: tuple[int, ...] | None = None
+    """Per input column: +1 coefficient ≥ 0, −1 ≤ 0, 0 free (binary outcomes only)."""
 
     def _design(self, x: F32) -> F64:
         x = np.asfortranarray(x)
@@ -66,17 +77,61 @@ class CaseMix:
             rate = float(y.mean()) if len(y) else 0.5
             self.intercept_ = float(np.log(max(rate, 1e-3) / max(1 - rate, 1e-3)))
             return self
+        if self.monotone is not None and any(self.monotone):
+            self.coef_, self.intercept_ = self._fit_signed(self._design(x), y)
+            return self
         model = LogisticRegression(C=self.c, max_iter=1000).fit(self._design(x), y)
         self.coef_ = model.coef_[0].astype(np.float64)
         self.intercept_ = float(model.intercept_[0])
         return self
 
+    def _fit_signed(self, design: F64, y: npt.NDArray[np.int_]) -> tuple[F64, float]:
+        """Σ log-loss + ‖w‖²/(2c) with the coefficients' signs bounded (see the module
+        docstring)."""
+        assert self.monotone is not None
+        signs = np.zeros(design.shape[1])
+        signs[: len(self.monotone)] = self.monotone
+        bounds = [(0.0, None) if v > 0 else (None, 0.0) if v < 0 else (None, None) for v in signs]
+        target = y.astype(np.float64)
+
+        def objective(w: F64) -> tuple[float, F64]:
+            z = design @ w[:-1] + w[-1]
+            residual = expit(z) - target
+            loss = float(np.sum(np.logaddexp(0.0, z) - target * z))
+            grad = np.append(design.T @ residual + w[:-1] / self.c, residual.sum())
+            return loss + float(w[:-1] @ w[:-1]) / (2 * self.c), grad
+
+        rate = float(np.clip(target.mean(), 1e-3, 1 - 1e-3))
+        start = np.append(np.zeros(design.shape[1]), np.log(rate / (1 - rate)))
+        fitted = minimize(
+            objective, start, jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)]
+        )
+        return np.asarray(fitted.x[:-1], dtype=np.float64), float(fitted.x[-1])
+
     def predict(self, x: F32) -> F64:
         """Expected P(good outcome) (or expected value) from the profile alone."""
+        linear = self.linear(x)
+        return linear if self.continuous else 1.0 / (1.0 + np.exp(-linear))
+
+    def linear(self, x: F32) -> F64:
+        """The linear predictor b + Σ_f w_f·z_f (log-odds for a binary outcome)."""
         if not hasattr(self, "coef_"):
             raise NotFittedError("CaseMix is not fitted")
-        linear = self._design(x) @ self.coef_ + self.intercept_
-        return linear if self.continuous else 1.0 / (1.0 + np.exp(-linear))
+        return np.asarray(self._design(x) @ self.coef_ + self.intercept_, dtype=np.float64)
+
+    def contributions(self, x: F32) -> F64:
+        """``(n, F + 1)``: each input column's term of :meth:`linear` (its standardised value's
+        and, where fitted, its missing indicator's), the intercept last; rows sum to
+        :meth:`linear`."""
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("CaseMix is not fitted")
+        design = self._design(x)
+        n_features = len(self.mean_)
+        out = np.empty((len(x), n_features + 1))
+        out[:, :n_features] = design[:, :n_features] * self.coef_[:n_features]
+        out[:, self.indicators_] += design[:, n_features:] * self.coef_[n_features:]
+        out[:, n_features] = self.intercept_
+        return out
 
     def state(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
         """JSON-able parameters and arrays."""
@@ -87,6 +142,17 @@ class CaseMix:
             "indicators": self.indicators_,
             "coef": self.coef_,
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """:meth:`state` as one JSON-able document (arrays as lists)."""
+        params, arrays = self.state()
+        return params | {"arrays": {k: v.tolist() for k, v in arrays.items()}}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> CaseMix:
+        """Inverse of :meth:`to_json`."""
+        params = {k: v for k, v in doc.items() if k != "arrays"}
+        return cls.from_state(params, {k: np.asarray(v) for k, v in doc["arrays"].items()})
 
     @classmethod
     def from_state(cls, params: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> CaseMix:

@@ -2,10 +2,14 @@
 
 score(x) = P(good outcome | starts with this therapist) × P(engages | shown first)^α
 
-The outcome booster is fitted across intakes on chosen rows with known outcomes (who helps); the
-engagement booster on every shown row with the logged position as a feature, scored at position 1
-(who clients book and stay with, corrected for position bias). α (``engagement_weight``) trades
-the two; α = 0 ranks on predicted benefit alone.
+P(good outcome) = σ((1 − λ)·f(x) + λ·g(x)): f the outcome booster's log-odds, g a logistic
+regression's on the same features and rows (:class:`~features.casemix.CaseMix`), λ
+(``outcome_linear_weight``) their share. On a few thousand outcome rows the two err differently
+(the booster learns interactions coarsely, the linear model none but every main effect smoothly),
+so their average ranks better than either. The outcome models are fitted across intakes on chosen
+rows with known outcomes (who helps); the engagement booster on every shown row with the logged
+position as a feature, scored at position 1 (who clients book and stay with, corrected for
+position bias). α (``engagement_weight``) trades the two; α = 0 ranks on predicted benefit alone.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
+from scipy.special import expit, logit
 
 from core.errors import ModelFormatError, NotFittedError
+from features.casemix import CaseMix
 from features.pipeline import FEATURE_NAMES, FeaturePipeline
 from matcher import forest
 
@@ -88,6 +94,10 @@ class MatchModel:
     engagement: lgb.Booster | None = None
     engagement_weight: float = 0.0
     prefilter: Prefilter | None = None
+    outcome_linear: CaseMix | None = None
+    """The logistic half of the outcome model (None: the booster alone)."""
+    outcome_linear_weight: float = 0.0
+    """λ, the linear model's share of the outcome log-odds."""
     version: str = "local"
     metadata: dict[str, Any] = field(default_factory=dict)
     stale_from: str | None = None
@@ -106,7 +116,17 @@ class MatchModel:
         """
         if len(x) == 0:
             return np.zeros(0)
-        return forest.predict(self.outcome, x, num_threads=num_threads)
+        boosted = forest.predict(self.outcome, x, num_threads=num_threads)
+        if not self._blended:
+            return boosted
+        assert self.outcome_linear is not None
+        lam = self.outcome_linear_weight
+        boosted = np.clip(boosted, 1e-15, 1 - 1e-15)
+        return np.asarray(expit((1 - lam) * logit(boosted) + lam * self.outcome_linear.linear(x)))
+
+    @property
+    def _blended(self) -> bool:
+        return self.outcome_linear is not None and self.outcome_linear_weight > 0
 
     def engagement_probability(self, x: F32, *, num_threads: int = 1) -> F64:
         """Predicted P(books and engages | shown at position 1); 1 without an engagement model."""
@@ -133,14 +153,21 @@ class MatchModel:
         return np.asarray(benefit * engagement**self.engagement_weight, dtype=np.float64)
 
     def contributions(self, x: F32) -> F64:
-        """Per-feature SHAP contributions to the outcome log-odds, ``(n, F + 1)`` (last = bias)."""
-        return np.asarray(self.outcome.predict(x, pred_contrib=True, num_threads=1))
+        """Per-feature contributions to the outcome log-odds, ``(n, F + 1)`` (last = bias): the
+        booster's SHAP values and the linear model's terms, each weighted by its share."""
+        shap = np.asarray(self.outcome.predict(x, pred_contrib=True, num_threads=1))
+        if not self._blended:
+            return shap
+        assert self.outcome_linear is not None
+        lam = self.outcome_linear_weight
+        return (1 - lam) * shap + lam * self.outcome_linear.contributions(x)
 
     def save(self, folder: str | Path) -> Path:
         """Write the model as JSON + NPZ + LightGBM text files (loadable without pickle)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         params, arrays = self.pipeline.state()
+        linear = None if self.outcome_linear is None else self.outcome_linear.to_json()
         np.savez_compressed(folder / "pipeline.npz", allow_pickle=False, **arrays)
         self.outcome.save_model(str(folder / "outcome.txt"))
         if self.engagement is not None:
@@ -152,6 +179,8 @@ class MatchModel:
             "engagement_weight": self.engagement_weight,
             "pipeline": params,
             "prefilter": None if self.prefilter is None else self.prefilter.state(),
+            "outcome_linear": linear,
+            "outcome_linear_weight": self.outcome_linear_weight,
             "metadata": self.metadata,
         }
         (folder / "model.json").write_text(json.dumps(doc, indent=2, default=str))
@@ -175,6 +204,7 @@ class MatchModel:
             arrays = {k: npz[k] for k in npz.files}
         engagement_file = folder / "engagement.txt"
         pre = doc.get("prefilter")
+        linear = doc.get("outcome_linear")
         return cls(
             pipeline=FeaturePipeline.from_state(doc["pipeline"], arrays),
             outcome=lgb.Booster(model_file=str(folder / "outcome.txt")),
@@ -183,6 +213,8 @@ class MatchModel:
             else None,
             engagement_weight=float(doc["engagement_weight"]),
             prefilter=None if pre is None else Prefilter.from_state(pre),
+            outcome_linear=None if linear is None else CaseMix.from_json(linear),
+            outcome_linear_weight=float(doc.get("outcome_linear_weight", 0.0)),
             version=str(doc["version"]),
             metadata=dict(doc.get("metadata", {})),
         )

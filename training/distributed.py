@@ -24,9 +24,16 @@ from features.dataset import Dataset
 from features.encoding import IntakeBatch, TherapistPool
 from features.outcomes import has_outcome
 from features.pipeline import FEATURE_NAMES, FeaturePipeline
-from matcher.model import MatchModel, Prefilter
+from matcher.model import MatchModel
 from training.config import TrainConfig
-from training.fit import Targets, booster_params, categorical_features, engagement_matrix
+from training.fit import (
+    Targets,
+    booster_params,
+    categorical_features,
+    engagement_matrix,
+    outcome_linear,
+    with_prefilter,
+)
 from training.matrices import Folds, logged_rows
 from training.splits import subset
 
@@ -110,15 +117,17 @@ def fit_boosters_dask(
         boosters.append(estimator.booster_)
     outcome_booster, engagement_booster = boosters
     local_x = np.asarray(x_out.compute())
-    prefilter = Prefilter().fit(
-        local_x, np.asarray(outcome_booster.predict(local_x, raw_score=True), dtype=np.float64)
-    )
-    return MatchModel(
-        pipeline=pipeline,
-        outcome=outcome_booster,
-        engagement=engagement_booster,
-        engagement_weight=config.engagement_weight,
-        prefilter=prefilter,
+    local_y = np.asarray(y_out.compute(), dtype=np.float64)
+    return with_prefilter(
+        MatchModel(
+            pipeline=pipeline,
+            outcome=outcome_booster,
+            engagement=engagement_booster,
+            engagement_weight=config.engagement_weight,
+            **outcome_linear(local_x, local_y, config),
+        ),
+        local_x,
+        config.seed,
     )
 
 

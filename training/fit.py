@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from features.casemix import CaseMix
 from features.outcomes import good_outcome, has_outcome
 from features.pipeline import (
     CATEGORICAL,
@@ -211,6 +212,36 @@ def _sample_rows(n: int, at_most: int, seed: int) -> npt.NDArray[np.int64]:
     return np.sort(np.random.default_rng(seed).choice(n, at_most, replace=False))
 
 
+def outcome_linear(
+    x: npt.NDArray[np.float32], good: npt.NDArray[np.float64], config: TrainConfig
+) -> dict[str, Any]:
+    """The linear half of the outcome model (:class:`~matcher.model.MatchModel` fields): a
+    logistic regression of a good outcome on the outcome rows, with its share λ; none at λ = 0.
+    With ``config.monotone`` its coefficients keep the booster's constraint signs. Not fitted
+    with fewer than ``config.outcome_linear_epv`` events (the rarer of good and not good
+    outcomes) per coefficient (a feature each, and a missing indicator per feature ever missing)."""
+    if config.outcome_linear_weight <= 0:
+        return {}
+    events = min(float(good.sum()), float(len(good) - good.sum()))
+    coefficients = x.shape[1] + int(np.isnan(x).any(axis=0).sum())
+    if events < config.outcome_linear_epv * coefficients:
+        return {}
+    signs = tuple(MONOTONE.get(n, 0) for n in FEATURE_NAMES) if config.monotone else None
+    return {
+        "outcome_linear": CaseMix(monotone=signs).fit(x, good),
+        "outcome_linear_weight": config.outcome_linear_weight,
+    }
+
+
+def with_prefilter(model: MatchModel, x: npt.NDArray[np.float32], seed: int) -> MatchModel:
+    """``model`` with its :class:`~matcher.model.Prefilter` fitted to its outcome log-odds on a
+    seeded sample of at most :data:`PREFILTER_ROWS` training rows."""
+    sample = x[_sample_rows(len(x), PREFILTER_ROWS, seed)]
+    benefit = np.clip(model.benefit(sample, num_threads=2), 1e-15, 1 - 1e-15)
+    model.prefilter = Prefilter().fit(sample, np.log(benefit / (1 - benefit)))
+    return model
+
+
 def fit_boosters(
     rows: LoggedRows, config: TrainConfig, pipeline: FeaturePipeline
 ) -> tuple[MatchModel, FitReport]:
@@ -235,16 +266,16 @@ def fit_boosters(
         config,
         [*names, "position"],
     )
-    sample = _sample_rows(len(rows.x), PREFILTER_ROWS, config.seed)
-    prefilter = Prefilter().fit(
-        rows.x[sample], np.asarray(outcome.predict(rows.x[sample], raw_score=True), np.float64)
-    )
-    model = MatchModel(
-        pipeline=pipeline,
-        outcome=outcome,
-        engagement=engagement,
-        engagement_weight=config.engagement_weight,
-        prefilter=prefilter,
+    model = with_prefilter(
+        MatchModel(
+            pipeline=pipeline,
+            outcome=outcome,
+            engagement=engagement,
+            engagement_weight=config.engagement_weight,
+            **outcome_linear(rows.x[t.started], t.good[t.started], config),
+        ),
+        rows.x,
+        config.seed,
     )
     report = FitReport(
         outcome_rows=int(t.started.sum()),
@@ -269,4 +300,6 @@ __all__ = [
     "fit_booster",
     "fit_boosters",
     "group_folds",
+    "outcome_linear",
+    "with_prefilter",
 ]
