@@ -101,6 +101,15 @@ def _outcomes_per_therapist(dataset: Dataset) -> float:
     return float(booked.groupby("therapist_id").size().median())
 
 
+def _uplift(
+    group: npt.NDArray[np.int64], p_true: npt.NDArray[np.float64], score: npt.ArrayLike, k: int
+) -> float:
+    """Uplift@k of ``score`` against the truth (the scorecard's formulas, :mod:`core.ranking`)."""
+    u_random = random_topk_mean(group, p_true)
+    u_oracle = topk_mean(group, p_true, p_true, k)
+    return uplift_captured(topk_mean(group, score, p_true, k), u_random, u_oracle)
+
+
 def eb_oracle_uplift(
     world: SyntheticWorld, result: TrainResult, train: TrainConfig, *, alliance: bool, k: int = 5
 ) -> float:
@@ -116,9 +125,7 @@ def eb_oracle_uplift(
     history = subset(world.dataset, train_ids)
     posterior = fit_posterior(world.truth, history, pool, alliance=alliance, seed=train.seed)
     score = posterior_p_good(world.truth, posterior, cand.batch, pool, cand.pairs)
-    u_random = random_topk_mean(group, p_true)
-    u_oracle = topk_mean(group, p_true, p_true, k)
-    return uplift_captured(topk_mean(group, score, p_true, k), u_random, u_oracle)
+    return _uplift(group, p_true, score, k)
 
 
 def observable_oracle_uplifts(
@@ -148,14 +155,11 @@ def observable_oracle_uplifts(
     p_seen = outcomes.logits(terms, average, truth.coefficients).p_good
     record = cand.x[:, list(FEATURE_NAMES).index("tr_adjusted_concerns")].astype(np.float64)
     z = (record - record.mean()) / max(float(record.std()), 1e-12)
-    u_random = random_topk_mean(group, p_true)
-    u_oracle = topk_mean(group, p_true, p_true, k)
-
-    def uplift(score: npt.NDArray[np.float64]) -> float:
-        return uplift_captured(topk_mean(group, score, p_true, k), u_random, u_oracle)
-
     log_odds = np.log(p_seen / (1 - p_seen))
-    return [uplift(p_seen), max(uplift(log_odds + b * z) for b in (0.0, 0.1, 0.2, 0.3))]
+    return [
+        _uplift(group, p_true, p_seen, k),
+        max(_uplift(group, p_true, log_odds + b * z, k) for b in (0.0, 0.1, 0.2, 0.3)),
+    ]
 
 
 def ablation(seeds: list[int], scale: float, worlds: list[str], configs: list[str]) -> pd.DataFrame:

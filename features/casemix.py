@@ -43,6 +43,13 @@ class CaseMix:
     monotone: tuple[int, ...] | None = None
     """Per input column: +1 coefficient ≥ 0, −1 ≤ 0, 0 free (binary outcomes only)."""
 
+    @staticmethod
+    def indicator_columns(x: F32) -> npt.NDArray[np.int64]:
+        """The columns that get a missing indicator when fitted on ``x``: those ever missing."""
+        if not len(x):
+            return np.zeros(0, np.int64)
+        return np.flatnonzero(np.isnan(x).any(axis=0)).astype(np.int64)
+
     def _design(self, x: F32) -> F64:
         x = np.asfortranarray(x)
         missing = np.isnan(x[:, self.indicators_])
@@ -62,7 +69,7 @@ class CaseMix:
             scale = np.nanstd(x, axis=0) if len(x) else np.ones(x.shape[1])
         self.mean_ = np.nan_to_num(mean).astype(np.float64)
         self.scale_ = np.where(np.nan_to_num(scale) > 1e-9, np.nan_to_num(scale), 1.0)
-        self.indicators_ = np.flatnonzero(np.isnan(x).any(axis=0)) if len(x) else np.zeros(0, int)
+        self.indicators_ = self.indicator_columns(x)
         if self.continuous:
             if len(y) < 2:
                 self.coef_ = np.zeros(x.shape[1] + len(self.indicators_))

@@ -117,16 +117,29 @@ class MatchModel:
         if len(x) == 0:
             return np.zeros(0)
         boosted = forest.predict(self.outcome, x, num_threads=num_threads)
-        if not self._blended:
+        if self._linear is None:
             return boosted
-        assert self.outcome_linear is not None
+        return np.asarray(expit(self._blend(boosted, x)))
+
+    def outcome_log_odds(self, x: F32, *, num_threads: int = 1) -> F64:
+        """log(benefit / (1 − benefit)): the outcome model's log-odds (what the prefilter and
+        the contributions stand for)."""
+        return self._blend(forest.predict(self.outcome, x, num_threads=num_threads), x)
+
+    def _blend(self, boosted: F64, x: F32) -> F64:
+        """(1 − λ)·logit(booster's probability) + λ·(linear half's log-odds), or the booster's
+        log-odds alone without a linear half."""
+        odds = logit(np.clip(boosted, 1e-15, 1 - 1e-15))
+        linear = self._linear
+        if linear is None:
+            return np.asarray(odds, dtype=np.float64)
         lam = self.outcome_linear_weight
-        boosted = np.clip(boosted, 1e-15, 1 - 1e-15)
-        return np.asarray(expit((1 - lam) * logit(boosted) + lam * self.outcome_linear.linear(x)))
+        return np.asarray((1 - lam) * odds + lam * linear.linear(x), dtype=np.float64)
 
     @property
-    def _blended(self) -> bool:
-        return self.outcome_linear is not None and self.outcome_linear_weight > 0
+    def _linear(self) -> CaseMix | None:
+        """The linear half when it has a share of the outcome log-odds."""
+        return self.outcome_linear if self.outcome_linear_weight > 0 else None
 
     def engagement_probability(self, x: F32, *, num_threads: int = 1) -> F64:
         """Predicted P(books and engages | shown at position 1); 1 without an engagement model."""
@@ -156,11 +169,11 @@ class MatchModel:
         """Per-feature contributions to the outcome log-odds, ``(n, F + 1)`` (last = bias): the
         booster's SHAP values and the linear model's terms, each weighted by its share."""
         shap = np.asarray(self.outcome.predict(x, pred_contrib=True, num_threads=1))
-        if not self._blended:
+        linear = self._linear
+        if linear is None:
             return shap
-        assert self.outcome_linear is not None
         lam = self.outcome_linear_weight
-        return (1 - lam) * shap + lam * self.outcome_linear.contributions(x)
+        return (1 - lam) * shap + lam * linear.contributions(x)
 
     def save(self, folder: str | Path) -> Path:
         """Write the model as JSON + NPZ + LightGBM text files (loadable without pickle)."""

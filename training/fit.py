@@ -223,7 +223,7 @@ def outcome_linear(
     if config.outcome_linear_weight <= 0:
         return {}
     events = min(float(good.sum()), float(len(good) - good.sum()))
-    coefficients = x.shape[1] + int(np.isnan(x).any(axis=0).sum())
+    coefficients = x.shape[1] + len(CaseMix.indicator_columns(x))
     if events < config.outcome_linear_epv * coefficients:
         return {}
     signs = tuple(MONOTONE.get(n, 0) for n in FEATURE_NAMES) if config.monotone else None
@@ -237,8 +237,7 @@ def with_prefilter(model: MatchModel, x: npt.NDArray[np.float32], seed: int) -> 
     """``model`` with its :class:`~matcher.model.Prefilter` fitted to its outcome log-odds on a
     seeded sample of at most :data:`PREFILTER_ROWS` training rows."""
     sample = x[_sample_rows(len(x), PREFILTER_ROWS, seed)]
-    benefit = np.clip(model.benefit(sample, num_threads=2), 1e-15, 1 - 1e-15)
-    model.prefilter = Prefilter().fit(sample, np.log(benefit / (1 - benefit)))
+    model.prefilter = Prefilter().fit(sample, model.outcome_log_odds(sample, num_threads=2))
     return model
 
 

@@ -55,6 +55,7 @@ async def reload_model(_key: AdminKey, runtime: RuntimeDep) -> ReloadResult:
     stored pool and swap it in atomically. On failure the old model keeps serving: 409 when
     there is no usable model at the URI, 503 for any other failure."""
     previous = runtime.engines.current
+    serving = "no model is loaded" if previous is None else f"still serving {previous.version}"
     if not runtime.engines.can_load:
         raise HTTPException(
             status_code=409, detail="this server was started without a model loader"
@@ -63,7 +64,6 @@ async def reload_model(_key: AdminKey, runtime: RuntimeDep) -> ReloadResult:
         loaded = await run_in_threadpool(lambda: runtime.engines.load(reload=True))
     except (ModelNotFoundError, ModelFormatError) as err:
         runtime.metrics.reloads.labels("failed").inc()
-        serving = "no model is loaded" if previous is None else f"still serving {previous.version}"
         log.warning("model reload failed, %s: %s", serving, err)
         raise HTTPException(status_code=409, detail=f"reload failed, {serving}: {err}") from None
     except Exception as err:
@@ -71,8 +71,7 @@ async def reload_model(_key: AdminKey, runtime: RuntimeDep) -> ReloadResult:
         log.error("model reload failed: %s", type(err).__name__)
         raise HTTPException(
             status_code=503,
-            detail=f"reload failed ({type(err).__name__}), "
-            + ("no model is loaded" if previous is None else f"still serving {previous.version}"),
+            detail=f"reload failed ({type(err).__name__}), {serving}",
         ) from None
     runtime.metrics.reloads.labels("ok").inc()
     log.info(
