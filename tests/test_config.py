@@ -38,6 +38,10 @@ def test_toml_config_builds_nested_typed_configs(tmp_path: Path) -> None:
         ("[labels]\nretained = 4\n", "labels.retained"),
         ("[fairness.thresholds.gini]\nwarn = 0.9\nfail = 0.7\n", "fairness.thresholds.gini"),
         ("top_k = 'five'\n", "top_k"),
+        # λ outside [0, 1] would negate or overweight a half of the outcome log-odds.
+        ("outcome_linear_weight = 2.0\n", "outcome_linear_weight"),
+        ("outcome_linear_weight = -0.5\n", "outcome_linear_weight"),
+        ("outcome_linear_epv = -1\n", "outcome_linear_epv"),
     ],
 )
 def test_bad_config_is_one_error_naming_the_file_and_key(

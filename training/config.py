@@ -6,9 +6,9 @@ import json
 import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import TypeAdapter, ValidationError, with_config
+from pydantic import Field, TypeAdapter, ValidationError, with_config
 
 from core.config import STRICT
 from core.errors import ConfigError
@@ -66,11 +66,11 @@ class TrainConfig:
     holdout's model had uplift@5 0.672 against the cross-validated 0.673."""
     dask_rounds: int = 300
     """Boosting rounds with ``--engine dask`` (lightgbm.dask has no early stopping)."""
-    outcome_linear_weight: float = 0.5
+    outcome_linear_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     """λ, the share of a logistic regression on the same features and rows in the outcome
     model's log-odds (:mod:`matcher.model`); 0 = the booster alone. At 0.5 uplift@5 rose on
     every seeded sparse and dense world of ``bench/sparse.py`` (see docs/synthetic-world.md)."""
-    outcome_linear_epv: float = 10.0
+    outcome_linear_epv: Annotated[float, Field(ge=0.0)] = 10.0
     """Events per coefficient the linear half needs (the rarer outcome's count ÷ its
     coefficients; Peduzzi et al. 1996: below ~10 a logistic regression's coefficients are
     biased and their signs unreliable). Fewer: the booster alone. On five 80 × 1,500 worlds
