@@ -8,6 +8,7 @@ Feature names and meanings are in :data:`FEATURES`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,12 +55,24 @@ class PairContext:
     intake_text: F32
     cache: dict[str, Any] = field(default_factory=dict)
 
+    @functools.cached_property
+    def single(self) -> bool:
+        """Every pair has the same intake: the batch holds one (a serving request)."""
+        return self.batch is not None and len(self.batch) == 1
+
+    def client(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """The intake side of each pair, ``values[i]``. With one intake in the batch its row is
+        returned once (leading length 1) and broadcast by the arithmetic instead of gathered
+        per pair: the same numbers, without a copy per pair."""
+        return values[:1] if self.single else values[self.i]
+
     def concerns(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], F32]:
         """``(P, 5)`` client concern codes (−1 padding), their domain codes (padding read as
-        code 0) and weights w_k = 1/k (0 for padding), per pair; computed once per batch of
-        pairs and shared by the features that weigh concerns."""
+        code 0) and weights w_k = 1/k (0 for padding), per pair (``(1, 5)`` for a single
+        intake, see :meth:`client`); computed once per batch of pairs and shared by the
+        features that weigh concerns."""
         if "concerns" not in self.cache:
-            codes = self.batch.concerns[self.i]
+            codes = self.client(self.batch.concerns)
             domains = CONCERN_DOMAIN_CODE[np.maximum(codes, 0)]
             weights = np.where(codes >= 0, ORDER_WEIGHTS[None, :], 0).astype(np.float32)
             self.cache["concerns"] = (codes, domains, weights)
@@ -70,12 +83,27 @@ class PairContext:
         """``(P, 5)`` hits of each client concern among the specialties, and their weights."""
         if "hits" not in self.cache:
             codes, _, weights = self.concerns()
-            present = codes >= 0
-            spec = self.pool.specialties[self.j][:, None]
-            hit = ((spec >> np.maximum(codes, 0).astype(np.uint64)) & np.uint64(1)) == 1
-            self.cache["hits"] = ((hit & present).astype(np.float32), weights)
+            bits = np.where(codes >= 0, np.uint64(1) << np.maximum(codes, 0).astype(np.uint64), 0)
+            hit = (self.pool.specialties[self.j][:, None] & bits.astype(np.uint64)) != 0
+            self.cache["hits"] = (hit.astype(np.float32), weights)
         hits, weights = self.cache["hits"]
         return hits, weights
+
+    def concern_domains(self) -> tuple[F32, F32]:
+        """``(P, D)`` weight of each domain among the client's concerns, Σ_k w_k·[domain_k = d]
+        (``(1, D)`` for a single intake), and the weights' sum Σ_k w_k: a 1/k-weighted mean
+        over concerns of a per-domain table is then one weighted sum over its row."""
+        if "domain_weights" not in self.cache:
+            _, domains, weights = self.concerns()
+            rows = np.repeat(np.arange(len(domains)), domains.shape[1])
+            flat = rows * len(Domain) + domains.ravel()
+            table = np.bincount(flat, weights.ravel(), minlength=len(domains) * len(Domain))
+            self.cache["domain_weights"] = (
+                table.reshape(len(domains), len(Domain)).astype(np.float32),
+                np.maximum(weights.sum(1), 1e-9).astype(np.float32),
+            )
+        by_domain, total = self.cache["domain_weights"]
+        return by_domain, total
 
     def once(self, name: str, compute: Callable[[PairContext], F32]) -> F32:
         """``compute(self)``, computed once per batch of pairs (features built on others)."""
@@ -85,23 +113,32 @@ class PairContext:
         return value
 
 
+def _likely_format_table() -> npt.NDArray[np.int64]:
+    """``[low_bandwidth, usable formats mask]`` → the format code :func:`likely_format` picks
+    (−1 for an empty mask)."""
+    table = np.full((2, 1 << len(Format)), -1, dtype=np.int64)
+    for low, order in enumerate((LIKELY_FORMAT_ORDER, _LOW_BANDWIDTH_ORDER)):
+        for mask in range(1 << len(Format)):
+            table[low, mask] = next(
+                (_FORMAT_CODE[f] for f in order if mask >> _FORMAT_CODE[f] & 1), -1
+            )
+    table.setflags(write=False)
+    return table
+
+
+_LIKELY_FORMAT = _likely_format_table()
+
+
 def likely_format(batch: IntakeBatch, pool: TherapistPool, pairs: Pairs) -> npt.NDArray[np.int64]:
     """The format code each pair's sessions most likely use: the first of
     :data:`LIKELY_FORMAT_ORDER` (video last for low-bandwidth clients) that both accept, else
     the first the therapist offers. History does not record the format used (SPEC §2), so
     per-format records are attributed by this rule."""
     i, j = pairs.intake_idx, pairs.therapist_idx
-    shared = batch.formats[i] & pool.formats[j]
-    usable = np.where(shared != 0, shared, pool.formats[j])
-    low = batch.low_bandwidth[i]
-    out = np.full(len(pairs), -1, dtype=np.int64)
-    for normal, slow in zip(
-        reversed(LIKELY_FORMAT_ORDER), reversed(_LOW_BANDWIDTH_ORDER), strict=True
-    ):
-        code = np.where(low, _FORMAT_CODE[slow], _FORMAT_CODE[normal])
-        has = ((usable >> code.astype(np.uint64)) & np.uint64(1)) == 1
-        out = np.where(has, code, out)
-    return out
+    offered = pool.formats[j]
+    shared = batch.formats[i] & offered
+    usable = np.where(shared != 0, shared, offered)
+    return _LIKELY_FORMAT[batch.low_bandwidth[i].astype(np.int64), usable.astype(np.int64)]
 
 
 def _share(have: npt.NDArray[np.uint64], want: npt.NDArray[np.uint64]) -> F32:
@@ -126,7 +163,7 @@ def _primary_concern_fit(c: PairContext) -> F32:
 
 
 def _concern_fit_severity(c: PairContext) -> F32:
-    sev = np.nan_to_num(c.batch.severity[c.i], nan=0.5)
+    sev = np.nan_to_num(c.client(c.batch.severity), nan=0.5)
     return _concern_fit(c) * sev
 
 
@@ -135,65 +172,65 @@ def _n_specialties(c: PairContext) -> F32:
 
 
 def _severity(c: PairContext) -> F32:
-    return c.batch.severity[c.i]
+    return c.client(c.batch.severity)
 
 
 def _modality_fit(c: PairContext) -> F32:
-    return _share(c.pool.modalities[c.j], c.batch.modality_pref[c.i])
+    return _share(c.pool.modalities[c.j], c.client(c.batch.modality_pref))
 
 
 def _cultural_fit(c: PairContext) -> F32:
-    return _share(c.pool.cultural[c.j], c.batch.cultural_pref[c.i])
+    return _share(c.pool.cultural[c.j], c.client(c.batch.cultural_pref))
 
 
 def _gender_fit(c: PairContext) -> F32:
-    pref = c.batch.gender_pref[c.i]
+    pref = c.client(c.batch.gender_pref)
     g = c.pool.gender[c.j]
     met = (g >= 0) & (((pref >> np.maximum(g, 0).astype(np.uint64)) & np.uint64(1)) == 1)
     return np.where(pref != 0, met, np.nan).astype(np.float32)
 
 
 def _ethnicity_fit(c: PairContext) -> F32:
-    wants = c.batch.same_ethnicity[c.i] & (c.batch.client_ethnicity[c.i] >= 0)
-    same = c.batch.client_ethnicity[c.i] == c.pool.ethnicity[c.j]
+    wants = c.client(c.batch.same_ethnicity) & (c.client(c.batch.client_ethnicity) >= 0)
+    same = c.client(c.batch.client_ethnicity) == c.pool.ethnicity[c.j]
     return np.where(wants, same, np.nan).astype(np.float32)
 
 
 def _format_fit(c: PairContext) -> F32:
-    return _share(c.pool.formats[c.j], c.batch.formats[c.i])
+    return _share(c.pool.formats[c.j], c.client(c.batch.formats))
 
 
 def _low_bandwidth_fit(c: PairContext) -> F32:
-    usable = (c.pool.formats[c.j] & c.batch.formats[c.i] & _PHONE_CHAT) != 0
-    return np.where(c.batch.low_bandwidth[c.i], usable, np.nan).astype(np.float32)
+    usable = (c.pool.formats[c.j] & c.client(c.batch.formats) & _PHONE_CHAT) != 0
+    return np.where(c.client(c.batch.low_bandwidth), usable, np.nan).astype(np.float32)
 
 
 def _in_person_fit(c: PairContext) -> F32:
-    both = (c.pool.formats[c.j] & c.batch.formats[c.i] & _IN_PERSON) != 0
+    both = (c.pool.formats[c.j] & c.client(c.batch.formats) & _IN_PERSON) != 0
     return both.astype(np.float32)
 
 
 def _severe_in_person(c: PairContext) -> F32:
     offers = (c.pool.formats[c.j] & _IN_PERSON) != 0
-    return np.where(c.batch.severe[c.i], offers, np.nan).astype(np.float32)
+    return np.where(c.client(c.batch.severe), offers, np.nan).astype(np.float32)
 
 
 def _availability_overlap(c: PairContext) -> F32:
     if "overlap" not in c.cache:
-        both = c.batch.availability[c.i] & c.pool.availability[c.j]
+        both = c.client(c.batch.availability) & c.pool.availability[c.j]
         c.cache["overlap"] = np.bitwise_count(both).sum(1).astype(np.float32)
     overlap: F32 = c.cache["overlap"]
     return overlap
 
 
 def _availability_share(c: PairContext) -> F32:
-    client = np.bitwise_count(c.batch.availability[c.i]).sum(1).astype(np.float32)
+    client = np.bitwise_count(c.client(c.batch.availability)).sum(1).astype(np.float32)
     return _availability_overlap(c) / np.maximum(client, 1)
 
 
 def _other_language_fit(c: PairContext) -> F32:
     english = c.tables["english_mask"]
-    client = c.batch.languages[c.i] & ~english
+    client = c.client(c.batch.languages) & ~english
     shared = (client & c.pool.languages[c.j]).any(1)
     return np.where(client.any(1), shared, np.nan).astype(np.float32)
 
@@ -211,10 +248,10 @@ def _open_slots(c: PairContext) -> F32:
 
 
 def _fee_ratio(c: PairContext) -> F32:
-    fee, cap = c.pool.fee[c.j], c.batch.max_fee[c.i]
+    fee, cap = c.pool.fee[c.j], c.client(c.batch.max_fee)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = fee / cap
-    return np.where(c.batch.self_pay[c.i] & (cap > 0), ratio, np.nan).astype(np.float32)
+    return np.where(c.client(c.batch.self_pay) & (cap > 0), ratio, np.nan).astype(np.float32)
 
 
 def _license(c: PairContext) -> F32:
@@ -227,7 +264,7 @@ def _crisis_trained(c: PairContext) -> F32:
 
 
 def _age_group(c: PairContext) -> F32:
-    return c.batch.age_group[c.i].astype(np.float32)
+    return c.client(c.batch.age_group).astype(np.float32)
 
 
 def _tr_overall(c: PairContext) -> F32:
@@ -239,7 +276,7 @@ def _tr_n(c: PairContext) -> F32:
 
 
 def _primary_domain(c: PairContext) -> npt.NDArray[np.int64]:
-    return np.maximum(c.batch.primary_domain[c.i], 0)
+    return np.maximum(c.client(c.batch.primary_domain), 0)
 
 
 def _tr_domain_value(c: PairContext) -> F32:
@@ -254,10 +291,14 @@ def _tr_domain_n(c: PairContext) -> F32:
     return np.log1p(c.tables["tr"]["domain_n"][c.j, _primary_domain(c)]).astype(np.float32)
 
 
+def _concern_mean(c: PairContext, table: F32) -> F32:
+    """Σ_k w_k·table[therapist, domain_k] / Σ_k w_k over the client's concerns."""
+    by_domain, total = c.concern_domains()
+    return ((np.take(table, c.j, axis=0) * by_domain).sum(1) / total).astype(np.float32)
+
+
 def _tr_concerns(c: PairContext) -> F32:
-    _, domains, w = c.concerns()
-    rates = c.tables["tr"]["domain"][c.j[:, None], domains]
-    return ((rates * w).sum(1) / np.maximum(w.sum(1), 1e-9)).astype(np.float32)
+    return _concern_mean(c, c.tables["tr"]["domain"])
 
 
 def _tr_domain_lift(c: PairContext) -> F32:
@@ -273,9 +314,7 @@ def _tr_adjusted_domain(c: PairContext) -> F32:
 
 
 def _tr_adjusted_concerns(c: PairContext) -> F32:
-    _, domains, w = c.concerns()
-    effects = c.tables["tr"]["adjusted_domain"][c.j[:, None], domains]
-    return ((effects * w).sum(1) / np.maximum(w.sum(1), 1e-9)).astype(np.float32)
+    return _concern_mean(c, c.tables["tr"]["adjusted_domain"])
 
 
 def _tr_alliance(c: PairContext) -> F32:
@@ -314,10 +353,12 @@ TEXT_CHUNK = 16_384
 def _text_similarity(c: PairContext) -> F32:
     intake, bio = c.intake_text, c.tables["bio_text"]
     sim = np.empty(len(c.i), dtype=np.float32)
-    for start in range(0, len(c.i), TEXT_CHUNK):
+    if c.single:  # the same dot products against the one intake's vector, not a copy per pair
+        sim[:] = np.einsum("ij,j->i", bio[c.j], intake[0])
+    for start in range(0, 0 if c.single else len(c.i), TEXT_CHUNK):
         i, j = c.i[start : start + TEXT_CHUNK], c.j[start : start + TEXT_CHUNK]
         sim[start : start + TEXT_CHUNK] = np.einsum("ij,ij->i", intake[i], bio[j])
-    empty = ~np.any(intake, axis=1)[c.i] | ~c.tables["bio_filled"][c.j]
+    empty = ~c.client(np.any(intake, axis=1)) | ~c.tables["bio_filled"][c.j]
     sim[empty] = np.nan
     return sim
 
@@ -751,8 +792,9 @@ class FeaturePipeline:
             out, targets = into, wanted
         slots = _THERAPIST_SLOT[wanted]
         tabled = slots >= 0
-        if tabled.any():  # one gather for every therapist-only column
-            out[:, targets[tabled]] = ctx.tables["therapist"][ctx.j[:, None], slots[tabled]]
+        if tabled.any():  # one gather of rows for every therapist-only column
+            rows = np.take(ctx.tables["therapist"], ctx.j, axis=0)
+            out[:, targets[tabled]] = rows[:, slots[tabled]]
         for k, column in zip(targets[~tabled], wanted[~tabled], strict=True):
             out[:, k] = FEATURES[column].compute(ctx)
         return out if into is not None else np.ascontiguousarray(out)

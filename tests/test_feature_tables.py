@@ -73,3 +73,40 @@ def test_therapist_only_features_read_no_intake(fitted: tuple) -> None:
     shifted = Pairs((pairs.intake_idx + 1) % len(batch), pairs.therapist_idx)
     y = by_formula(pipe, pool, batch, shifted)
     assert np.array_equal(x[:, THERAPIST_COLUMNS], y[:, THERAPIST_COLUMNS], equal_nan=True)
+
+
+def test_one_intake_gives_the_same_features_as_in_a_batch(fitted: tuple) -> None:
+    """A serving request (a batch of one intake, whose side is broadcast instead of gathered)
+    gets bit for bit the features training computes for the same pairs in a larger batch."""
+    pipe, pool, batch, _ = fitted
+    rng = np.random.default_rng(5)
+    therapists = rng.integers(0, len(pool), 400)
+    # The same text vectors (LSA of one text or of forty differs in the last bits).
+    text = pipe.intake_text(batch)
+    for k in range(len(batch)):
+        in_batch = pipe.transform(batch, pool, Pairs(np.full(400, k), therapists))
+        one = batch.take(np.array([k]))
+        pairs = Pairs(np.zeros(400, dtype=np.int64), therapists)
+        alone = pipe.transform(one, pool, pairs, intake_text=text[[k]])
+        assert np.array_equal(alone, in_batch, equal_nan=True), k
+
+
+def test_concern_weighted_features_follow_their_formula(fitted: tuple) -> None:
+    """concern_fit = Σ_k w_k·[concern_k ∈ specialties] / Σ_k w_k and tr_concerns =
+    Σ_k w_k·rate(domain_k) / Σ_k w_k with w_k = 1/k, against a loop over each pair's concerns."""
+    from features.encoding import CONCERN_DOMAIN_CODE
+
+    pipe, pool, batch, pairs = fitted
+    x = pipe.transform(batch, pool, pairs)
+    names = [f.name for f in FEATURES]
+    rates = pipe._pool_tables(pool, pipe.track_record_)["tr"]["domain"]
+    for p in range(0, len(pairs), 7):
+        i, j = pairs.intake_idx[p], pairs.therapist_idx[p]
+        codes = [int(c) for c in batch.concerns[i] if c >= 0]
+        w = [1 / (k + 1) for k in range(len(codes))]
+        spec = int(pool.specialties[j])
+        fit = sum(wk for wk, c in zip(w, codes, strict=True) if spec >> c & 1) / max(sum(w), 1e-9)
+        mean = sum(wk * rates[j, CONCERN_DOMAIN_CODE[c]] for wk, c in zip(w, codes, strict=True))
+        mean = mean / max(sum(w), 1e-9) if codes else 0.0
+        assert x[p, names.index("concern_fit")] == pytest.approx(fit, abs=1e-6)
+        assert x[p, names.index("tr_concerns")] == pytest.approx(mean, abs=1e-6)
