@@ -83,8 +83,9 @@ class PairContext:
         """``(P, 5)`` hits of each client concern among the specialties, and their weights."""
         if "hits" not in self.cache:
             codes, _, weights = self.concerns()
-            bits = np.where(codes >= 0, np.uint64(1) << np.maximum(codes, 0).astype(np.uint64), 0)
-            hit = (self.pool.specialties[self.j][:, None] & bits.astype(np.uint64)) != 0
+            shifts = np.maximum(codes, 0).astype(np.uint64)
+            bits = np.where(codes >= 0, np.uint64(1) << shifts, np.uint64(0))
+            hit = (self.pool.specialties[self.j][:, None] & bits) != 0
             self.cache["hits"] = (hit.astype(np.float32), weights)
         hits, weights = self.cache["hits"]
         return hits, weights
@@ -355,9 +356,10 @@ def _text_similarity(c: PairContext) -> F32:
     sim = np.empty(len(c.i), dtype=np.float32)
     if c.single:  # the same dot products against the one intake's vector, not a copy per pair
         sim[:] = np.einsum("ij,j->i", bio[c.j], intake[0])
-    for start in range(0, 0 if c.single else len(c.i), TEXT_CHUNK):
-        i, j = c.i[start : start + TEXT_CHUNK], c.j[start : start + TEXT_CHUNK]
-        sim[start : start + TEXT_CHUNK] = np.einsum("ij,ij->i", intake[i], bio[j])
+    else:
+        for start in range(0, len(c.i), TEXT_CHUNK):
+            i, j = c.i[start : start + TEXT_CHUNK], c.j[start : start + TEXT_CHUNK]
+            sim[start : start + TEXT_CHUNK] = np.einsum("ij,ij->i", intake[i], bio[j])
     empty = ~c.client(np.any(intake, axis=1)) | ~c.tables["bio_filled"][c.j]
     sim[empty] = np.nan
     return sim
