@@ -176,19 +176,39 @@ def _severity(c: PairContext) -> F32:
     return c.client(c.batch.severity)
 
 
-def _modality_fit(c: PairContext) -> F32:
+def _modality_fit_value(c: PairContext) -> F32:
     return _share(c.pool.modalities[c.j], c.client(c.batch.modality_pref))
 
 
-def _cultural_fit(c: PairContext) -> F32:
+def _modality_fit(c: PairContext) -> F32:
+    return c.once("modality_fit", _modality_fit_value)
+
+
+def _cultural_fit_value(c: PairContext) -> F32:
     return _share(c.pool.cultural[c.j], c.client(c.batch.cultural_pref))
 
 
-def _gender_fit(c: PairContext) -> F32:
+def _cultural_fit(c: PairContext) -> F32:
+    return c.once("cultural_fit", _cultural_fit_value)
+
+
+def _gender_fit_value(c: PairContext) -> F32:
     pref = c.client(c.batch.gender_pref)
     g = c.pool.gender[c.j]
     met = (g >= 0) & (((pref >> np.maximum(g, 0).astype(np.uint64)) & np.uint64(1)) == 1)
     return np.where(pref != 0, met, np.nan).astype(np.float32)
+
+
+def _gender_fit(c: PairContext) -> F32:
+    return c.once("gender_fit", _gender_fit_value)
+
+
+def _preference_fit(c: PairContext) -> F32:
+    kinds = np.stack([_gender_fit(c), _modality_fit(c), _cultural_fit(c)])
+    stated = ~np.isnan(kinds)
+    met = np.where(stated, kinds, 0).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(stated.any(0), met / stated.sum(0), np.nan).astype(np.float32)
 
 
 def _ethnicity_fit(c: PairContext) -> F32:
@@ -412,6 +432,12 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "gender_fit", "1 if therapist's gender is preferred; NaN without", _gender_fit, monotone=1
+    ),
+    Feature(
+        "preference_fit",
+        "mean of gender_fit, modality_fit, cultural_fit over the kinds stated; NaN if none",
+        _preference_fit,
+        monotone=1,
     ),
     Feature(
         "ethnicity_fit",

@@ -170,6 +170,10 @@ def _gender(f: Facts, r: int, v: float) -> str | None:
     return f"A {_GENDERS[g].value} therapist, as you preferred" if v == 1 and g >= 0 else None
 
 
+def _preferences(f: Facts, r: int, v: float) -> str | None:
+    return "Meets every preference you stated" if v == 1 else None
+
+
 def _ethnicity(f: Facts, r: int, v: float) -> str | None:
     return "Shares your cultural background" if v == 1 else None
 
@@ -245,6 +249,7 @@ REASONS: dict[str, Reason] = {
     "modality_fit": _modality,
     "cultural_fit": _cultural,
     "gender_fit": _gender,
+    "preference_fit": _preferences,
     "ethnicity_fit": _ethnicity,
     "other_language_fit": _language,
     "low_bandwidth_fit": _low_bandwidth,

@@ -110,3 +110,30 @@ def test_concern_weighted_features_follow_their_formula(fitted: tuple) -> None:
         mean = mean / max(sum(w), 1e-9) if codes else 0.0
         assert x[p, names.index("concern_fit")] == pytest.approx(fit, abs=1e-6)
         assert x[p, names.index("tr_concerns")] == pytest.approx(mean, abs=1e-6)
+
+
+def test_preference_fit_is_the_mean_over_the_preferences_stated(fitted: tuple) -> None:
+    """preference_fit = mean of gender_fit, modality_fit, cultural_fit over those not NaN (the
+    kinds the client stated), NaN when the client stated none; against a loop over pairs."""
+    pipe, pool, batch, pairs = fitted
+    x = pipe.transform(batch, pool, pairs)
+    names = [f.name for f in FEATURES]
+    kinds = x[:, [names.index(n) for n in ("gender_fit", "modality_fit", "cultural_fit")]]
+    got = x[:, names.index("preference_fit")]
+    for p in range(len(pairs)):
+        stated = [float(v) for v in kinds[p] if not np.isnan(v)]
+        if stated:
+            assert got[p] == pytest.approx(sum(stated) / len(stated), abs=1e-6)
+        else:
+            assert np.isnan(got[p])
+    counts = (~np.isnan(kinds)).sum(axis=1)
+    assert {0, 1, 2} <= set(counts.tolist())  # the sample exercises none, one and several
+
+
+def test_the_feature_page_in_docs_is_generated_from_the_pipeline() -> None:
+    from features.feature_doc import render_markdown
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "features.md"
+    assert page.read_text(encoding="utf-8") == render_markdown(), (
+        "docs/features.md is stale: run python -m features.feature_doc docs/features.md"
+    )
