@@ -6,11 +6,11 @@ Run: ``python bench/sparse.py [--seeds 3] [--scale 1.0]``. Prints, from one run 
    logged outcomes per therapist) and *dense* ones (≈33 intakes per therapist), mean and range
    over seeds: the model with main's records (baseline), then + alliance records, + dropout
    records, + hierarchical shrinkage, + all records (``TrainConfig.records``, one code path),
-   + the linear half of the outcome model alone, + all (the default config), beside the
-   profile-only oracle, the empirical-Bayes oracle (:mod:`synth.posterior`: the world's true
-   outcome model and prior, each therapist's traits inferred from the training split's logged
-   courses, with and without the alliance ratings — the ceiling of learning track records from
-   these histories) and the oracle;
+   + the linear half of the outcome model alone, + all with a ridge linear half, + all (the
+   default config), beside the profile-only oracle, the empirical-Bayes oracle
+   (:mod:`synth.posterior`: the world's true outcome model and prior, each therapist's traits
+   inferred from the training split's logged courses, with and without the alliance ratings —
+   the ceiling of learning track records from these histories) and the oracle;
 2. the median number of booked outcomes per active therapist of each world kind.
 
 New therapists' exposure (no history at all) is measured through the engine by
@@ -69,11 +69,15 @@ ABLATION: dict[str, dict[str, Any]] = {
     },
     "+ all records": {"records": RecordOptions(), **_BOOSTER_ONLY},
     "+ linear half": {"records": _NO_RECORDS},
+    "+ all, ridge half": {"outcome_linear_penalty": "l2", "outcome_linear_c": (0.5,)},
     "+ all": {},
 }
-"""TrainConfig overrides compared: the baseline is the model before them (main's outcome records,
-the outcome booster alone); ``+ linear half`` adds only the logistic half of the outcome model
-(``TrainConfig.outcome_linear_weight``); ``+ all`` is the default TrainConfig."""
+"""TrainConfig overrides compared: the baseline is the model before them (outcome records only,
+the outcome booster alone; every feature of ``features.json``, ``preference_fit`` included);
+``+ linear half`` adds only the logistic half of the outcome model
+(``TrainConfig.outcome_linear_weight``); ``+ all, ridge half`` is the default with the linear
+half's earlier penalty (ridge, c = 0.5) instead of the cross-validated lasso; ``+ all`` is the
+default TrainConfig."""
 WORLDS = {"sparse": (600, 8000), "dense": (300, 10000)}
 """(therapists, intakes) per world kind; ``--scale`` multiplies both."""
 EB_ORACLES = {"eb_oracle": True, "eb_oracle_no_alliance": False}

@@ -14,6 +14,7 @@ from features.encoding import Pairs, TherapistPool
 from features.pipeline import FEATURE_NAMES, MONOTONE
 from matcher.model import MatchModel
 from training.config import TrainConfig
+from training.fit import linear_c
 from training.job import fit_and_evaluate
 
 
@@ -36,6 +37,7 @@ def test_a_trained_model_blends_the_booster_and_the_linear_model(
 ) -> None:
     model, x = model_and_x
     assert model.outcome_linear is not None and model.outcome_linear_weight == 0.5
+    assert model.outcome_linear.c in TrainConfig().outcome_linear_c
     booster = model.outcome.predict(x, raw_score=True)
     linear = model.outcome_linear.linear(x)
     np.testing.assert_allclose(model.benefit(x), expit(0.5 * booster + 0.5 * linear), rtol=1e-9)
@@ -69,3 +71,19 @@ def test_a_saved_model_predicts_what_it_did_and_weight_0_is_the_booster_alone(
     np.testing.assert_allclose(again.contributions(x), model.contributions(x), atol=1e-12)
     again.outcome_linear_weight = 0.0
     np.testing.assert_allclose(again.benefit(x), model.outcome.predict(x), rtol=1e-12)
+
+
+def test_the_linear_halfs_penalty_is_chosen_by_held_out_log_loss() -> None:
+    """Cross-validated over whole intakes: pure noise gets the strongest penalty of the grid, a
+    strong signal the weakest, and above ``outcome_cv_max_rows`` rows the weakest is used
+    without fitting folds."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1500, 6)).astype(np.float32)
+    group = np.repeat(np.arange(300), 5)
+    config = TrainConfig(monotone=False, outcome_linear_c=(0.001, 0.01, 1.0))
+    noise = (rng.random(1500) < 0.4).astype(np.float64)
+    signal = (2 * x[:, 0] - 2 * x[:, 1] + rng.logistic(size=1500) > 0).astype(np.float64)
+    assert linear_c(x, noise, group, config) == 0.001
+    assert linear_c(x, signal, group, config) == 1.0
+    few = TrainConfig(monotone=False, outcome_linear_c=(0.001, 0.01), outcome_cv_max_rows=100)
+    assert linear_c(x, noise, group, few) == 0.01

@@ -6,7 +6,7 @@ import json
 import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError, with_config
 
@@ -76,6 +76,14 @@ class TrainConfig:
     biased and their signs unreliable). Fewer: the booster alone. On five 80 × 1,500 worlds
     (≈ 600 outcome rows, ≈ 3 events per coefficient) the half changed uplift@5 by −0.08 to
     +0.11, mean −0.01."""
+    outcome_linear_penalty: Literal["l1", "l2"] = "l1"
+    """The linear half's penalty: ``l1`` (the lasso, ‖w‖₁/c: features that do not help the
+    held-out log-loss get a coefficient of exactly 0) or ``l2`` (‖w‖²/(2c))."""
+    outcome_linear_c: tuple[Annotated[float, Field(gt=0.0)], ...] = (0.003, 0.01, 0.03, 0.1)
+    """Inverse penalty strengths c the linear half may use: with at most
+    ``outcome_cv_max_rows`` outcome rows, the one of least mean log-loss over
+    ``outcome_cv_folds`` folds of whole intakes; above it (where the penalty matters little),
+    the largest."""
     engagement_weight: float = 0.25
     """α in score = benefit × engagement^α (0.25 measured best across seeded worlds)."""
     text_dims: int = 32

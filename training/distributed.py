@@ -124,7 +124,8 @@ def fit_boosters_dask(
             outcome=outcome_booster,
             engagement=engagement_booster,
             engagement_weight=config.engagement_weight,
-            **outcome_linear(local_x, local_y, config),
+            # The outcome rows' intakes are not collected here; each row is its own CV group.
+            **outcome_linear(local_x, local_y, np.arange(len(local_x)), config),
         ),
         local_x,
         config.seed,

@@ -213,24 +213,59 @@ def _sample_rows(n: int, at_most: int, seed: int) -> npt.NDArray[np.int64]:
 
 
 def outcome_linear(
-    x: npt.NDArray[np.float32], good: npt.NDArray[np.float64], config: TrainConfig
+    x: npt.NDArray[np.float32],
+    good: npt.NDArray[np.float64],
+    group: npt.NDArray[np.int64],
+    config: TrainConfig,
 ) -> dict[str, Any]:
     """The linear half of the outcome model (:class:`~matcher.model.MatchModel` fields): a
-    logistic regression of a good outcome on the outcome rows, with its share λ; none at λ = 0.
-    With ``config.monotone`` its coefficients keep the booster's constraint signs. Not fitted
-    with fewer than ``config.outcome_linear_epv`` events (the rarer of good and not good
-    outcomes) per coefficient (a feature each, and a missing indicator per feature ever missing)."""
+    penalised logistic regression of a good outcome on the outcome rows
+    (``config.outcome_linear_penalty``, its strength by :func:`linear_c`), with its share λ;
+    none at λ = 0. With ``config.monotone`` its coefficients keep the booster's constraint
+    signs. Not fitted with fewer than ``config.outcome_linear_epv`` events (the rarer of good
+    and not good outcomes) per coefficient (a feature each, and a missing indicator per feature
+    ever missing)."""
     if config.outcome_linear_weight <= 0:
         return {}
     events = min(float(good.sum()), float(len(good) - good.sum()))
     coefficients = x.shape[1] + len(CaseMix.indicator_columns(x))
     if events < config.outcome_linear_epv * coefficients:
         return {}
-    signs = tuple(MONOTONE.get(n, 0) for n in FEATURE_NAMES) if config.monotone else None
+    c = linear_c(x, good, group, config)
     return {
-        "outcome_linear": CaseMix(monotone=signs).fit(x, good),
+        "outcome_linear": _linear_model(config, c).fit(x, good),
         "outcome_linear_weight": config.outcome_linear_weight,
     }
+
+
+def _linear_model(config: TrainConfig, c: float) -> CaseMix:
+    """The unfitted linear half with inverse penalty strength ``c``."""
+    signs = tuple(MONOTONE.get(n, 0) for n in FEATURE_NAMES) if config.monotone else None
+    return CaseMix(c=c, monotone=signs, penalty=config.outcome_linear_penalty)
+
+
+def linear_c(
+    x: npt.NDArray[np.float32],
+    good: npt.NDArray[np.float64],
+    group: npt.NDArray[np.int64],
+    config: TrainConfig,
+) -> float:
+    """The linear half's c among ``config.outcome_linear_c``: the least mean held-out log-loss
+    −Σ [y·log p + (1 − y)·log(1 − p)] / n over ``config.outcome_cv_folds`` folds of whole
+    intakes when there are at most ``config.outcome_cv_max_rows`` rows; otherwise the
+    largest."""
+    grid = sorted(config.outcome_linear_c)
+    if len(grid) == 1 or len(x) > config.outcome_cv_max_rows or config.outcome_cv_folds < 2:
+        return grid[-1]
+    folds = group_folds(group, config.outcome_cv_folds, config.seed)
+    losses = []
+    for c in grid:
+        loss = 0.0
+        for train, valid in folds:
+            z = _linear_model(config, c).fit(x[train], good[train]).linear(x[valid])
+            loss += float(np.sum(np.logaddexp(0.0, z) - good[valid] * z))
+        losses.append(loss / len(x))
+    return grid[int(np.argmin(losses))]
 
 
 def with_prefilter(model: MatchModel, x: npt.NDArray[np.float32], seed: int) -> MatchModel:
@@ -271,7 +306,7 @@ def fit_boosters(
             outcome=outcome,
             engagement=engagement,
             engagement_weight=config.engagement_weight,
-            **outcome_linear(rows.x[t.started], t.good[t.started], config),
+            **outcome_linear(rows.x[t.started], t.good[t.started], rows.group[t.started], config),
         ),
         rows.x,
         config.seed,
@@ -299,6 +334,7 @@ __all__ = [
     "fit_booster",
     "fit_boosters",
     "group_folds",
+    "linear_c",
     "outcome_linear",
     "with_prefilter",
 ]
