@@ -69,13 +69,13 @@ ABLATION: dict[str, dict[str, Any]] = {
     },
     "+ all records": {"records": RecordOptions(), **_BOOSTER_ONLY},
     "+ linear half": {"records": _NO_RECORDS},
-    "+ all, ridge half": {"outcome_linear_penalty": "l2", "outcome_linear_c": (0.5,)},
+    "+ all (ridge half)": {"outcome_linear_penalty": "l2", "outcome_linear_c": (0.5,)},
     "+ all": {},
 }
 """TrainConfig overrides compared: the baseline is the model before them (outcome records only,
 the outcome booster alone; every feature of ``features.json``, ``preference_fit`` included);
 ``+ linear half`` adds only the logistic half of the outcome model
-(``TrainConfig.outcome_linear_weight``); ``+ all, ridge half`` is the default with the linear
+(``TrainConfig.outcome_linear_weight``); ``+ all (ridge half)`` is the default with the linear
 half's earlier penalty (ridge, c = 0.5) instead of the cross-validated lasso; ``+ all`` is the
 default TrainConfig."""
 WORLDS = {"sparse": (600, 8000), "dense": (300, 10000)}
