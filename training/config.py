@@ -85,7 +85,9 @@ class TrainConfig:
     ``outcome_cv_folds`` folds of whole intakes; above it (where the penalty matters little),
     the largest."""
     engagement_weight: float = 0.25
-    """α in score = benefit × engagement^α (0.25 measured best across seeded worlds)."""
+    """α in score = benefit × engagement^α. Lower α ranks higher on uplift@5 (0.1 now does best
+    on it) but shows therapists fewer clients book; see docs/synthetic-world.md, "The
+    engagement weight α"."""
     text_dims: int = 32
     records: RecordOptions = field(default_factory=RecordOptions)
     """Which therapist track records the features learn beyond the outcome records (alliance,
