@@ -1,9 +1,10 @@
 """Sparse-history benchmark: what each therapist track record adds when histories are short.
 
-Run: ``python bench/sparse.py [--seeds 3] [--scale 1.0]``. Prints, from one run on this machine:
+Run: ``python bench/sparse.py [--seeds 3] [--scale 1.0] [--worlds sparse,dense] [--configs ROWS]``
+(``ROWS``: comma-separated names of :data:`ABLATION`). Prints, from one run on this machine:
 
-1. an ablation table of uplift captured at top-5 (SPEC §5) on *sparse* worlds (≈13 intakes, ≈10
-   logged outcomes per therapist) and *dense* ones (≈33 intakes per therapist), mean and range
+1. an ablation table of uplift captured at top-5 (SPEC §5) on *sparse* worlds (≈13 intakes, ≈8
+   booked outcomes per therapist) and *dense* ones (≈33 intakes, ≈16 outcomes), mean and range
    over seeds: the model with main's records (baseline), then + alliance records, + dropout
    records, + hierarchical shrinkage, + all records (``TrainConfig.records``, one code path),
    + the linear half of the outcome model alone, + all with a ridge linear half, + all (the
@@ -212,6 +213,10 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(ABLATION), help="comma-separated rows")
     args = parser.parse_args()
     worlds, configs = args.worlds.split(","), args.configs.split(",")
+    for given, known, flag in ((worlds, WORLDS, "--worlds"), (configs, ABLATION, "--configs")):
+        unknown = [name for name in given if name not in known]
+        if unknown:
+            parser.error(f"{flag}: unknown {unknown}; known: {', '.join(known)}")
     pd.set_option("display.width", 200)
     table = ablation(list(range(1, args.seeds + 1)), args.scale, worlds, configs)
     summary = table.groupby(["ranker", "world"])["uplift_at_5"].agg(["mean", "min", "max"])
