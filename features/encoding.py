@@ -39,6 +39,7 @@ from features.vocab import (
 )
 
 F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 B = npt.NDArray[np.bool_]
@@ -148,10 +149,15 @@ def hour_words(cells: Cells) -> Words:
     return bitset.pack(rows, items, len(lists), HOURS_PER_WEEK)
 
 
-def _float(cells: Cells) -> F32:
+def _float(cells: Cells, dtype: type[np.floating[Any]] = np.float32) -> npt.NDArray[Any]:
     return np.fromiter(
-        (np.nan if _missing(v) else float(v) for v in cells), dtype=np.float32, count=len(cells)
+        (np.nan if _missing(v) else float(v) for v in cells), dtype=dtype, count=len(cells)
     )
+
+
+def _money(cells: Cells) -> F64:
+    """Amounts kept at full precision: fee ≤ cap is a hard rule, and float32 rounds it."""
+    return _float(cells, np.float64)
 
 
 def _bool(cells: Cells, default: bool = False) -> B:
@@ -226,7 +232,7 @@ class TherapistPool:
     gender: I64
     ethnicity: I64
     years: F32
-    fee: F32
+    fee: F64
     max_caseload: F32
     current_caseload: F32
     accepting: B
@@ -262,7 +268,7 @@ class TherapistPool:
             gender=enum_codes(col["gender"], Gender),
             ethnicity=enum_codes(col["ethnicity"], Ethnicity),
             years=_float(col["years_experience"]),
-            fee=_float(col["session_fee"]),
+            fee=_money(col["session_fee"]),
             max_caseload=_float(col["max_caseload"]),
             current_caseload=_float(col["current_caseload"]),
             accepting=_bool(col["accepting_new_clients"]),
@@ -373,7 +379,7 @@ class IntakeBatch:
     availability: Words
     payment: I64
     self_pay: B
-    max_fee: F32
+    max_fee: F64
     low_bandwidth: B
     free_text: list[str]
 
@@ -413,7 +419,7 @@ class IntakeBatch:
             availability=hour_words(col["availability"]),
             payment=pool.payers_vocab.codes(payment),
             self_pay=np.array([p == SELF_PAY for p in payment], dtype=bool),
-            max_fee=_float(col["max_session_fee"]),
+            max_fee=_money(col["max_session_fee"]),
             low_bandwidth=_bool(col["low_bandwidth"]),
             free_text=_text(col["free_text"]),
         )

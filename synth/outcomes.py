@@ -180,7 +180,7 @@ def pair_terms(
     )
     both_in_person = (batch.formats[i] & pool.formats[j] & IN_PERSON_BIT) != 0
     overlap = bitset.overlap(batch.availability[i], pool.availability[j]).astype(np.float64)
-    fee, cap = pool.fee[j].astype(np.float64), batch.max_fee[i].astype(np.float64)
+    fee, cap = pool.fee[j], batch.max_fee[i]
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(batch.self_pay[i] & (cap > 0), fee / cap, 0.0)
     return PairTerms(
