@@ -155,8 +155,9 @@ def _float(cells: Cells, dtype: type[np.floating[Any]] = np.float32) -> npt.NDAr
     )
 
 
-def _money(cells: Cells) -> F64:
-    """Amounts kept at full precision: fee ≤ cap is a hard rule, and float32 rounds it."""
+def _exact(cells: Cells) -> F64:
+    """Values a hard rule compares (fee ≤ cap, current < max caseload), in float64: float32
+    would round a fee a cent above a 1,000,000 cap, or caseloads beyond 2²⁴, to equality."""
     return _float(cells, np.float64)
 
 
@@ -233,8 +234,8 @@ class TherapistPool:
     ethnicity: I64
     years: F32
     fee: F64
-    max_caseload: F32
-    current_caseload: F32
+    max_caseload: F64
+    current_caseload: F64
     accepting: B
     crisis_trained: B
     bios: list[str]
@@ -268,9 +269,9 @@ class TherapistPool:
             gender=enum_codes(col["gender"], Gender),
             ethnicity=enum_codes(col["ethnicity"], Ethnicity),
             years=_float(col["years_experience"]),
-            fee=_money(col["session_fee"]),
-            max_caseload=_float(col["max_caseload"]),
-            current_caseload=_float(col["current_caseload"]),
+            fee=_exact(col["session_fee"]),
+            max_caseload=_exact(col["max_caseload"]),
+            current_caseload=_exact(col["current_caseload"]),
             accepting=_bool(col["accepting_new_clients"]),
             crisis_trained=_bool(col["crisis_trained"]),
             bios=_text(col["bio"]),
@@ -419,7 +420,7 @@ class IntakeBatch:
             availability=hour_words(col["availability"]),
             payment=pool.payers_vocab.codes(payment),
             self_pay=np.array([p == SELF_PAY for p in payment], dtype=bool),
-            max_fee=_money(col["max_session_fee"]),
+            max_fee=_exact(col["max_session_fee"]),
             low_bandwidth=_bool(col["low_bandwidth"]),
             free_text=_text(col["free_text"]),
         )

@@ -69,24 +69,27 @@ def test_eligible_iff_no_constraint_fails(t_recs, i_recs) -> None:
     assert (elig.candidates == len(therapists)).all()
 
 
-def test_fee_above_cap_by_a_cent_is_not_affordable() -> None:
-    # Both pairs are one float32 apart or less: the rule must compare the amounts as given.
+def test_hard_rules_compare_amounts_as_given() -> None:
+    # Each pair's two amounts are one float32 apart or less: fee a cent (or a subnormal) above
+    # the cap breaks payment; one free slot beyond 2**24 clients is still a free slot.
     therapists = therapists_frame(
         [
             therapist(therapist_id="dear", session_fee=1_000_000.01),
             therapist(therapist_id="tiny", session_fee=2.225e-311),
+            therapist(therapist_id="big", max_caseload=2**24 + 1, current_caseload=2**24),
         ]
     )
     intakes = intakes_frame(
         [
             intake(intake_id="a", payment="self_pay", max_session_fee=1_000_000.0),
             intake(intake_id="b", payment="self_pay", max_session_fee=0.0),
+            intake(intake_id="c"),
         ]
     )
     pool = TherapistPool.from_frame(therapists)
     batch = pool.encode_intakes(intakes)
-    first = failing_constraint(batch, pool, Pairs(np.array([0, 1]), np.array([0, 1])))
-    assert first.tolist() == [CONSTRAINTS.index("payment")] * 2
+    first = failing_constraint(batch, pool, Pairs(np.arange(3), np.arange(3)))
+    assert first.tolist() == [CONSTRAINTS.index("payment")] * 2 + [-1]
 
 
 def _fitted(therapists: pd.DataFrame, intakes: pd.DataFrame) -> FeaturePipeline:
