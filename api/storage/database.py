@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.storage.write_gate import write_gate
 from core.errors import ConfigError, StorageError
 
 log = logging.getLogger("api")
@@ -45,12 +46,13 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    gate = write_gate(url.database or ":memory:", SQLITE_BUSY_TIMEOUT_MS / 1000)
     engine = create_engine(
         url,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        connect_args={"timeout": busy_timeout_ms / 1000},
         pool_size=10,
         max_overflow=20,
         hide_parameters=True,
@@ -62,7 +64,7 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Deleted rows are overwritten with zeros, so an erased client leaves no bytes behind.
         cursor.execute("PRAGMA secure_delete=ON")
@@ -74,10 +76,48 @@ def _sqlite_engine(url: URL) -> Engine:
         # instead of failing with "database is locked" when a read transaction upgrades.
         # Read-only sessions (Database.read_session) begin DEFERRED: under WAL they never take
         # the write lock, so a long read (the pool) cannot stall the writers.
+        # Writers of this process first queue on the write gate (see write_gate).
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN DEFERRED")
-        else:
+            return
+        info = connection.connection.info
+        gate.enter(info)
+        try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.leave(info)
+            raise
+
+    # These events fire before SQLAlchemy ends the transaction; ending it here on the driver
+    # connection (SQLAlchemy's own call is then a no-op) opens the gate only once the write
+    # lock is released, so the next writer never meets a held lock.
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Any) -> None:
+        fairy = connection.connection
+        fairy.driver_connection.commit()
+        gate.leave(fairy.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Any) -> None:
+        fairy = connection.connection
+        try:
+            fairy.driver_connection.rollback()
+        finally:
+            gate.leave(fairy.info)
+
+    # A transaction that ends without a commit/rollback event (a connection returned, invalidated
+    # or closed mid-transaction) must not keep the gate.
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
+        gate.leave(record.info)
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, record: Any, _err: Any) -> None:
+        gate.leave(record.info)
+
+    @event.listens_for(engine.pool, "close")
+    def _on_close(_dbapi_connection: Any, record: Any) -> None:
+        gate.leave(record.info)
 
     return engine
 
@@ -85,10 +125,10 @@ def _sqlite_engine(url: URL) -> Engine:
 class Database:
     """An opened service database: an engine, a session factory and a migration runner."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
         self.url = normalize_url(url)
         if self.url.get_backend_name() == "sqlite":
-            self.engine = _sqlite_engine(self.url)
+            self.engine = _sqlite_engine(self.url, busy_timeout_ms)
         else:
             self.engine = create_engine(
                 self.url,
