@@ -93,6 +93,14 @@ class Authenticator:
         self._cache: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, secret: str) -> Principal | None:
+        """The principal for a secret if a fresh lookup is cached, else None (no I/O: safe to call
+        on the event loop; on None, call :meth:`authenticate`)."""
+        cached = self._cache.get(hash_key(secret))
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        return None
+
     def authenticate(self, secret: str) -> Principal | None:
         """The principal for a secret, or None if no live key matches."""
         digest = hash_key(secret)

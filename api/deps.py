@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, HTTPException, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -44,10 +46,29 @@ async def get_settings_dep(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """A database session for one request (routes commit explicitly)."""
-    with runtime.database.session() as session:
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """A database session for one request (routes commit explicitly).
+
+    Opening a session does no I/O, nor does closing one whose work was committed, so both run
+    on the event loop; a session left mid-transaction (the route failed) is rolled back and
+    closed in the thread pool, shielded from cancellation so its connection is always released.
+    """
+    session = runtime.database.new_session()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(_discard, session)
+        else:
+            session.close()
+
+
+def _discard(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -80,15 +101,23 @@ RequestIdDep = Annotated[str, Depends(get_request_id)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 
-def authenticate(request: Request, runtime: RuntimeDep, credentials: Credentials) -> Principal:
-    """The caller's key: 401 without a valid one, 429 over its rate limit."""
+async def authenticate(
+    request: Request, runtime: RuntimeDep, credentials: Credentials
+) -> Principal:
+    """The caller's key: 401 without a valid one, 429 over its rate limit.
+
+    A cached key is checked on the event loop; only a cache miss reads the database, in the
+    thread pool.
+    """
     if credentials is None or not credentials.credentials:
         raise HTTPException(
             status_code=401,
             detail="missing API key: send 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = runtime.keys.authenticate(credentials.credentials)
+    principal = runtime.keys.cached(credentials.credentials)
+    if principal is None:
+        principal = await run_in_threadpool(runtime.keys.authenticate, credentials.credentials)
     if principal is None:
         raise HTTPException(
             status_code=401,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 
 from api.deps import EngineDep, MatchesKey, RequestIdDep, RuntimeDep, SessionDep
 from api.frames import intake_record, reject_duplicate_ids
@@ -93,7 +93,12 @@ def allocation_response(result: AllocationResult, request_id: str) -> Allocation
     )
 
 
-@router.post("/v1/matches", summary="Rank therapists for one intake", responses=CONFLICT)
+@router.post(
+    "/v1/matches",
+    summary="Rank therapists for one intake",
+    response_model=MatchResponse,
+    responses=CONFLICT,
+)
 def create_match(
     body: MatchRequest,
     _key: MatchesKey,
@@ -101,7 +106,7 @@ def create_match(
     loaded: EngineDep,
     session: SessionDep,
     request_id: RequestIdDep,
-) -> MatchResponse:
+) -> Response:
     """Triage, filter by the hard constraints, rank, explain; the list is logged as impressions.
 
     `status` is `matched`, `no_eligible_match` (see `excluded` and `suggestions`) or `crisis`
@@ -201,7 +206,9 @@ def create_match(
     response = match_response(result, request_id, explain=body.explain)
     if experiment is not None:
         response.experiment, response.arm = experiment.config.name, arm
-    return response
+    # Serialised here, in the route's worker thread: the response is built from the model, so
+    # FastAPI's second validation of it (another thread-pool hop) would only repeat the work.
+    return Response(response.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.post("/v1/matches/allocate", summary="Assign a cohort one therapist each")

@@ -175,6 +175,10 @@ class Database:
         finally:
             session.close()
 
+    def new_session(self) -> Session:
+        """A session for the caller to commit and close (no I/O until its first statement)."""
+        return self._sessions()
+
     @contextmanager
     def read_session(self) -> Iterator[Session]:
         """A session for reads only (SQLite: a deferred transaction that never blocks writers;
