@@ -103,11 +103,11 @@ class Authenticator:
 
     def authenticate(self, secret: str) -> Principal | None:
         """The principal for a secret, or None if no live key matches."""
+        principal = self.cached(secret)
+        if principal is not None:
+            return principal
         digest = hash_key(secret)
         now = time.monotonic()
-        cached = self._cache.get(digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
         with self._database.read_session() as session:
             record = find_key(session, digest)
         if record is None or record.revoked:
