@@ -14,6 +14,7 @@ from fastapi_offline import FastAPIOffline
 
 from api.engine_port import ArmLoader, EngineLoader, ExperimentReporter
 from api.errors import install_error_handlers
+from api.heap import freeze_startup_heap
 from api.logsafe import install_scrubbing
 from api.methods import install_method_not_allowed
 from api.metrics import Metrics
@@ -52,6 +53,7 @@ def create_app(
     engine_loader: EngineLoader | None = None,
     arm_loader: ArmLoader | None = None,
     experiment_report: ExperimentReporter | None = None,
+    freeze_heap: bool = False,
 ) -> FastAPI:
     """Build the service.
 
@@ -59,7 +61,9 @@ def create_app(
     and calls ``engine_loader`` once with it. Without a loader, or if it fails, the service runs
     unready (``/readyz`` 503, matches 503) until ``POST /v1/model/reload`` succeeds.
     ``arm_loader`` builds the engines of experiment arms (without it, experiments are refused);
-    ``experiment_report`` computes ``GET /v1/reports/experiments``.
+    ``experiment_report`` computes ``GET /v1/reports/experiments``. ``freeze_heap`` (for a
+    process that runs this one app, as ``matcher serve`` does) freezes the heap once startup is
+    done (:func:`api.heap.freeze_startup_heap`).
     """
     settings = settings or get_settings()
     install_scrubbing()
@@ -73,6 +77,9 @@ def create_app(
         )
         runtime.experiment_report = experiment_report
         app.state.runtime = runtime
+        if freeze_heap:
+            frozen = freeze_startup_heap()
+            log.debug("startup heap frozen: %d objects", frozen)
         try:
             yield
         finally:

@@ -204,7 +204,7 @@ def serve_child(home: Path, model_dir: Path, port: int) -> None:
     def load(therapists: pd.DataFrame) -> Matcher:  # as cli.serve._engine_loader
         return Matcher(load_served_model(settings), therapists, settings.serving)
 
-    app = create_app(settings, engine_loader=load)
+    app = create_app(settings, engine_loader=load, freeze_heap=True)
     uvicorn.run(app, host=HOST, port=port, access_log=False, log_level="warning")
 
 

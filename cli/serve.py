@@ -138,6 +138,7 @@ def build_app_from(settings: Settings) -> FastAPI:
         engine_loader=_engine_loader(settings),
         arm_loader=_arm_loader(settings),
         experiment_report=experiment_report,
+        freeze_heap=True,
     )
 
 
