@@ -20,6 +20,9 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+if sys.platform != "win32":
+    import fcntl
+
 _HELD = "matcher_write_gate"
 """Key in a DBAPI connection's ``info`` dict: set while that connection holds the gate."""
 
@@ -42,16 +45,17 @@ class WriteGate:
     def __init__(self, timeout: float, path: Path | None = None) -> None:
         self.timeout = timeout
         self.path = path if sys.platform != "win32" else None
+        self._file: int | None = None
         self._reset()
         _LIVE.add(self)
 
     def _reset(self) -> None:
         # Also run in a forked child: the parent's thread lock may be held by a thread the
         # child does not have, and an inherited descriptor shares the parent's file lock.
-        if getattr(self, "_file", None) is not None:
-            os.close(self._file)  # type: ignore[arg-type]
+        if self._file is not None:
+            os.close(self._file)
         self._lock = threading.Lock()
-        self._file: int | None = None
+        self._file = None
         self._file_tried = False
 
     def enter(self, info: dict[Any, Any]) -> None:
@@ -59,7 +63,11 @@ class WriteGate:
         if info.get(_HELD) or not self._lock.acquire(timeout=self.timeout):
             return
         try:
-            self._lock_file()
+            if not self._file_tried:  # opened on the first write, so readers create no file
+                self._file_tried = True
+                self._file = _open_lock_file(self.path)
+            if self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_EX)
         except BaseException:
             self._lock.release()
             raise
@@ -69,24 +77,10 @@ class WriteGate:
         """Give the gate back if that connection holds it (safe to call more than once)."""
         if info.pop(_HELD, False):
             try:
-                self._unlock_file()
+                if self._file is not None:
+                    fcntl.flock(self._file, fcntl.LOCK_UN)
             finally:
                 self._lock.release()
-
-    def _lock_file(self) -> None:
-        if not self._file_tried:
-            self._file_tried = True
-            self._file = _open_lock_file(self.path)
-        if self._file is not None and sys.platform != "win32":
-            import fcntl
-
-            fcntl.flock(self._file, fcntl.LOCK_EX)
-
-    def _unlock_file(self) -> None:
-        if self._file is not None and sys.platform != "win32":
-            import fcntl
-
-            fcntl.flock(self._file, fcntl.LOCK_UN)
 
 
 def _open_lock_file(path: Path | None) -> int | None:
@@ -126,7 +120,10 @@ def write_gate(database: str, timeout: float) -> WriteGate:
         resolved = Path(database).resolve()
         key, path = str(resolved), resolved.with_name(resolved.name + GATE_SUFFIX)
     with _GATES_LOCK:
-        return _GATES.setdefault(key, WriteGate(timeout, path))
+        gate = _GATES.get(key)
+        if gate is None:
+            gate = _GATES[key] = WriteGate(timeout, path)
+        return gate
 
 
 __all__ = ["GATE_SUFFIX", "WriteGate", "write_gate"]
