@@ -56,10 +56,16 @@ class CaseMix:
         return np.flatnonzero(np.isnan(x).any(axis=0)).astype(np.int64)
 
     def _design(self, x: F32) -> F64:
-        x = np.asfortranarray(x)
-        missing = np.isnan(x[:, self.indicators_])
-        filled = np.where(np.isnan(x), self.mean_, x).astype(np.float64)
-        return np.hstack([(filled - self.mean_) / self.scale_, missing.astype(np.float64)])
+        """The fitted design matrix ``[z | missing indicators]`` (see :meth:`_terms`)."""
+        return np.hstack(self._terms(np.asfortranarray(x)))
+
+    def _terms(self, x: F32) -> tuple[F64, F64]:
+        """The design's two blocks: standardised values z = (x − mean) / scale (0 where
+        missing, i.e. a missing value filled with the mean) and the missing indicators; kept
+        apart when scoring so no ``[z | missing]`` copy is made per request."""
+        nan = np.isnan(x)
+        z = np.where(nan, 0.0, (x - self.mean_) / self.scale_)
+        return z, nan[:, self.indicators_].astype(np.float64)
 
     def fit(self, x: F32, success: npt.ArrayLike) -> CaseMix:
         """Fit on outcome rows: profile features and whether the outcome was good (or, with
@@ -162,7 +168,10 @@ class CaseMix:
         """The linear predictor b + Σ_f w_f·z_f (log-odds for a binary outcome)."""
         if not hasattr(self, "coef_"):
             raise NotFittedError("CaseMix is not fitted")
-        return np.asarray(self._design(x) @ self.coef_ + self.intercept_, dtype=np.float64)
+        z, missing = self._terms(x)
+        n_features = len(self.mean_)
+        linear = z @ self.coef_[:n_features] + missing @ self.coef_[n_features:]
+        return np.asarray(linear + self.intercept_, dtype=np.float64)
 
     def contributions(self, x: F32) -> F64:
         """``(n, F + 1)``: each input column's term of :meth:`linear` (its standardised value's
@@ -170,11 +179,11 @@ class CaseMix:
         :meth:`linear`."""
         if not hasattr(self, "coef_"):
             raise NotFittedError("CaseMix is not fitted")
-        design = self._design(x)
+        z, missing = self._terms(x)
         n_features = len(self.mean_)
         out = np.empty((len(x), n_features + 1))
-        out[:, :n_features] = design[:, :n_features] * self.coef_[:n_features]
-        out[:, self.indicators_] += design[:, n_features:] * self.coef_[n_features:]
+        out[:, :n_features] = z * self.coef_[:n_features]
+        out[:, self.indicators_] += missing * self.coef_[n_features:]
         out[:, n_features] = self.intercept_
         return out
 

@@ -145,7 +145,8 @@ class MatchModel:
         """Predicted P(books and engages | shown at position 1); 1 without an engagement model."""
         if self.engagement is None or len(x) == 0:
             return np.ones(len(x))
-        shown_first = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)])
+        shown_first = np.empty((len(x), x.shape[1] + 1), dtype=x.dtype)
+        shown_first[:, :-1], shown_first[:, -1] = x, 1
         return forest.predict(self.engagement, shown_first, num_threads=num_threads)
 
     def expect(self, rows: int) -> None:
