@@ -79,7 +79,8 @@ def _availability(b: Any, p: Any) -> npt.NDArray[np.bool_]:
 
 
 def _crisis_training(b: Any, p: Any) -> npt.NDArray[np.bool_]:
-    """phq9_item9 = 1 (SPEC §3 triage): only crisis-trained therapists."""
+    """phq9_item9 ≥ 1: only crisis-trained therapists (SPEC §3 triage: = 1; ≥ 2 is routed to
+    crisis before eligibility, and a pair that reaches it anyway stays restricted)."""
     needs = b.item9 >= 1  # NaN (unknown) never needs it
     return np.asarray(~needs | p.crisis_trained)
 

@@ -44,7 +44,8 @@ def reference_fails(t: pd.Series, i: pd.Series) -> list[str]:
         fails.append("capacity")
     if not set(i["availability"]) & set(t["availability"]):
         fails.append("availability")
-    if i["phq9_item9"] is not pd.NA and i["phq9_item9"] == 1 and not t["crisis_trained"]:
+    # ≥ 2 is routed to crisis before eligibility; the engine still requires crisis training.
+    if pd.notna(i["phq9_item9"]) and i["phq9_item9"] >= 1 and not t["crisis_trained"]:
         fails.append("crisis_training")
     return fails
 
