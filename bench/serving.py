@@ -35,10 +35,12 @@ import pandas as pd  # noqa: E402
 import pycountry  # noqa: E402
 
 from api.storage.records import frame_records  # noqa: E402
+from core.config import MatcherConfig  # noqa: E402
 from features.dataset import load_dataset  # noqa: E402
 from features.schemas import INTAKES  # noqa: E402
 from matcher.engine import Matcher  # noqa: E402
 from matcher.model import MatchModel  # noqa: E402
+from matcher.triage import triage  # noqa: E402
 from synth import WorldConfig, generate_world  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.job import fit_and_evaluate  # noqa: E402
@@ -136,14 +138,41 @@ def in_process(model: MatchModel, n_regions: int, requests: int) -> float:
     proxy = phase_one.seconds if phase_one else 0.0
     for t in timers + ([phase_one] if phase_one else []):
         t.restore()
+    recall = phase_one_recall(matcher, therapists, intakes[:RECALL_REQUESTS])
     print(
         f"20,000 therapists / {n_regions:>2} region(s): {percentiles(latencies)}  "
         f"eligible/request median {int(np.median(eligible)):,}  "
         f"outside predict {100 * (total - inside) / total:4.1f}% "
         f"(and outside phase one's proxy {100 * (total - inside - proxy) / total:4.1f}%)  "
-        f"cpu {1000 * cpu:.2f} ms/match"
+        f"cpu {1000 * cpu:.2f} ms/match  {recall}"
     )
     return cpu
+
+
+RECALL_REQUESTS = 100
+"""Requests whose full scoring is compared with phase one's cut."""
+
+
+def phase_one_recall(
+    matcher: Matcher, therapists: pd.DataFrame, intakes: list[dict[str, Any]], k: int = 10
+) -> str:
+    """The share of the full model's top ``k`` (by score, every eligible pair scored) that phase
+    one keeps, over the requests whose eligible pairs phase one cuts."""
+    full = Matcher(matcher.model, therapists, MatcherConfig(phase_one_size=10**9))
+    kept = total = 0
+    for record in intakes:
+        batch = matcher.pool.encode_intakes([record])
+        routes = triage(batch)
+        _, everything = full.score_batch(batch, routes)
+        if len(everything.score) <= matcher.config.phase_one_size:
+            continue
+        _, phased = matcher.score_batch(batch, routes)
+        best = everything.pairs.therapist_idx[np.argsort(-everything.score)[:k]]
+        kept += int(np.isin(best, phased.pairs.therapist_idx).sum())
+        total += len(best)
+    if total == 0:
+        return "phase one cut no request"
+    return f"phase one keeps {100 * kept / total:.1f}% of the full score's top {k}"
 
 
 def shadow_cost(model: MatchModel, n_regions: int, requests: int) -> None:

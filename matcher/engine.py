@@ -290,14 +290,7 @@ class Matcher:
         """Eligibility for non-crisis intakes, then phased scoring of the eligible pairs."""
         elig = eligible_pairs(batch, self.pool, index=self._index)
         pairs = elig.pairs.take(routes.route[elig.pairs.intake_idx] != Route.CRISIS)
-        text = self.model.pipeline.text_.transform(batch.free_text)
-        x = self.model.pipeline.transform(batch, self.pool, pairs, intake_text=text)
-        counts = np.bincount(pairs.intake_idx, minlength=len(batch))
-        if self.model.prefilter is not None and counts.max(initial=0) > self.config.phase_one_size:
-            keep = top_per_group(
-                pairs.intake_idx, self.model.prefilter.score(x), self.config.phase_one_size
-            )
-            pairs, x = pairs.take(keep), x[keep]
+        pairs, x = self.features(batch, pairs)
         score = self.model.score(x)
         severe = routes.severe[pairs.intake_idx]
         adjusted = serving_order(score, pairs.therapist_idx, severe, self.pool, self.config)
@@ -307,6 +300,28 @@ class Matcher:
                 adjusted, exposure, target, self.config.exposure_mitigation
             )
         return elig, Scored(pairs, x, score, adjusted)
+
+    def features(self, batch: IntakeBatch, pairs: Pairs) -> tuple[Pairs, npt.NDArray[np.float32]]:
+        """The pairs phase two scores and their feature matrix. When some intake has more than
+        ``phase_one_size`` eligible pairs, phase one computes only the prefilter's features of
+        every pair and keeps each intake's best by the prefilter; the rest of the features are
+        computed for the kept pairs alone. The kept rows equal the full matrix's."""
+        pipeline, prefilter = self.model.pipeline, self.model.prefilter
+        text = pipeline.text_.transform(batch.free_text)
+        counts = np.bincount(pairs.intake_idx, minlength=len(batch))
+        if prefilter is None or counts.max(initial=0) <= self.config.phase_one_size:
+            return pairs, pipeline.transform(batch, self.pool, pairs, intake_text=text)
+        read = prefilter.columns_
+        first = pipeline.transform(batch, self.pool, pairs, intake_text=text, columns=read)
+        keep = top_per_group(
+            pairs.intake_idx, prefilter.score_columns(first), self.config.phase_one_size
+        )
+        pairs = pairs.take(keep)
+        x = np.empty((len(pairs), len(FEATURE_NAMES)), dtype=np.float32)
+        x[:, read] = first[keep]
+        rest = np.setdiff1d(np.arange(len(FEATURE_NAMES)), read)
+        pipeline.transform(batch, self.pool, pairs, intake_text=text, columns=rest, into=x)
+        return pairs, x
 
     def match_frame(
         self,

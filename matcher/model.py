@@ -34,28 +34,62 @@ F64 = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
 
 
+PHASE_TWO_ONLY: tuple[str, ...] = (
+    "text_similarity",
+    "availability_overlap",
+    "availability_share",
+    "tr_alliance_format",
+    "tr_alliance_format_n",
+)
+"""Features the prefilter does not read, so phase one need not compute them for every eligible
+pair: the costliest per pair (the text cosine, the hour overlaps, the likely-format lookup) and,
+in a linear proxy of the ranking score, among the least informative (with them left out the
+full score's top 10 stayed inside phase one's 300 as often as with them in; see
+``bench/serving.py``'s phase-one recall)."""
+
+
 @dataclass
 class Prefilter:
-    """A linear proxy of the full score for phase one of phased ranking.
+    """A linear proxy of the full ranking score for phase one of phased ranking.
 
-    proxy(x) = b + Σ_f w_f · x_f with missing x_f replaced by the training mean; fitted to the
-    full model's log-odds so the best few hundred by proxy hold the full model's top picks.
-    Learned state: ``weights_``, ``intercept_``, ``fill_``.
+    proxy(x) = b + Σ_f w_f · x_f over the features f it reads (every feature but ``skip``),
+    missing x_f replaced by the training mean; fitted to the log of the full score so the best
+    few hundred by proxy hold the full model's top picks. Learned state: ``columns_`` (positions
+    in :data:`~features.pipeline.FEATURE_NAMES` of the features read), ``weights_``,
+    ``intercept_``, ``fill_``.
     """
 
     ridge: float = 1e-3
     """Ridge penalty per row on the standardised features."""
+    skip: tuple[str, ...] = PHASE_TWO_ONLY
+    """Features it does not read (phase one leaves them uncomputed)."""
 
     def score(self, x: F32) -> F64:
-        """Proxy scores of the rows of ``x``."""
-        if not hasattr(self, "weights_"):
-            raise NotFittedError("Prefilter is not fitted")
+        """Proxy scores of the rows of ``x`` (every feature, :data:`FEATURE_NAMES` order)."""
+        self._check_fitted()
+        return self.score_columns(x[:, self.columns_])
+
+    def score_columns(self, x: F32) -> F64:
+        """Proxy scores of rows holding only the features read (``columns_``, in order)."""
+        self._check_fitted()
         filled = np.where(np.isnan(x), self.fill_, x)
         return np.asarray(filled @ self.weights_ + self.intercept_, dtype=np.float64)
 
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "weights_"):
+            raise NotFittedError("Prefilter is not fitted")
+
     def fit(self, x: F32, target: F64) -> Prefilter:
-        """Least squares of ``target`` on ``x`` (NaN filled with column means), lightly ridged:
-        w = (ZᵀZ + ridge·n·I)⁻¹ Zᵀ(t − t̄) on standardised Z, mapped back to raw units."""
+        """Least squares of ``target`` on the read columns of ``x`` (NaN filled with column
+        means), lightly ridged: w = (ZᵀZ + ridge·n·I)⁻¹ Zᵀ(t − t̄) on standardised Z, mapped
+        back to raw units."""
+        unknown = set(self.skip) - set(FEATURE_NAMES)
+        if unknown:
+            raise ValueError(f"Prefilter.skip: unknown features {sorted(unknown)}")
+        self.columns_ = np.array(
+            [k for k, name in enumerate(FEATURE_NAMES) if name not in self.skip], dtype=np.int64
+        )
+        x = x[:, self.columns_]
         fill = np.nan_to_num(np.nanmean(x, axis=0)) if len(x) else np.zeros(x.shape[1])
         filled = np.where(np.isnan(x), fill, x).astype(np.float64)
         mu, sd = filled.mean(0), filled.std(0) + 1e-9
@@ -70,6 +104,7 @@ class Prefilter:
     def state(self) -> dict[str, Any]:
         """JSON-able learned state."""
         return {
+            "columns": [FEATURE_NAMES[k] for k in self.columns_],
             "weights": self.weights_.tolist(),
             "intercept": self.intercept_,
             "fill": self.fill_.tolist(),
@@ -77,8 +112,11 @@ class Prefilter:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Prefilter:
-        """Rebuild a fitted prefilter from :meth:`state`."""
-        pre = cls()
+        """Rebuild a fitted prefilter from :meth:`state` (a state without ``columns``, written
+        before phase one skipped features, reads every feature)."""
+        names = state.get("columns", list(FEATURE_NAMES))
+        pre = cls(skip=tuple(n for n in FEATURE_NAMES if n not in names))
+        pre.columns_ = np.array([FEATURE_NAMES.index(n) for n in names], dtype=np.int64)
         pre.weights_ = np.asarray(state["weights"], dtype=np.float64)
         pre.intercept_ = float(state["intercept"])
         pre.fill_ = np.asarray(state["fill"], dtype=np.float64)
@@ -234,4 +272,4 @@ class MatchModel:
         )
 
 
-__all__ = ["MatchModel", "Prefilter"]
+__all__ = ["PHASE_TWO_ONLY", "MatchModel", "Prefilter"]

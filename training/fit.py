@@ -269,10 +269,14 @@ def linear_c(
 
 
 def with_prefilter(model: MatchModel, x: npt.NDArray[np.float32], seed: int) -> MatchModel:
-    """``model`` with its :class:`~matcher.model.Prefilter` fitted to its outcome log-odds on a
-    seeded sample of at most :data:`PREFILTER_ROWS` training rows."""
+    """``model`` with its :class:`~matcher.model.Prefilter` fitted to the log of its ranking
+    score, log benefit + α·log engagement (what phase two ranks by), on a seeded sample of at
+    most :data:`PREFILTER_ROWS` training rows."""
     sample = x[_sample_rows(len(x), PREFILTER_ROWS, seed)]
-    model.prefilter = Prefilter().fit(sample, model.outcome_log_odds(sample, num_threads=2))
+    benefit = model.benefit(sample, num_threads=2)
+    engagement = model.engagement_probability(sample, num_threads=2)
+    target = np.log(model.combine(benefit, engagement))
+    model.prefilter = Prefilter().fit(sample, target)
     return model
 
 
