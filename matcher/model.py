@@ -43,9 +43,10 @@ PHASE_TWO_ONLY: tuple[str, ...] = (
 )
 """Features the prefilter does not read, so phase one need not compute them for every eligible
 pair: the costliest per pair (the text cosine, the hour overlaps, the likely-format lookup) and,
-in a linear proxy of the ranking score, among the least informative (with them left out the
-full score's top 10 stayed inside phase one's 300 as often as with them in; see
-``bench/serving.py``'s phase-one recall)."""
+in a linear proxy of the ranking score, among the least informative (in a scratch comparison on
+the bench's one-region pool, a proxy of the log score kept 98.1% of the full score's top 10
+reading every feature and 98.7% without the text and hour features; ``bench/serving.py`` prints
+the recall of this set)."""
 
 
 @dataclass
@@ -194,11 +195,12 @@ class MatchModel:
         if self.engagement is not None:
             forest.expect(self.engagement, rows)
 
-    def score(self, x: F32) -> F64:
-        """benefit × engagement^α (see the module docstring)."""
+    def score(self, x: F32, *, num_threads: int = 1) -> F64:
+        """benefit × engagement^α (see the module docstring); threads as in :meth:`benefit`."""
+        benefit = self.benefit(x, num_threads=num_threads)
         if self.engagement is None or self.engagement_weight <= 0:
-            return self.benefit(x)
-        return self.combine(self.benefit(x), self.engagement_probability(x))
+            return benefit
+        return self.combine(benefit, self.engagement_probability(x, num_threads=num_threads))
 
     def combine(self, benefit: F64, engagement: F64) -> F64:
         """The ranking score from the two predictions: benefit × engagement^α."""

@@ -273,10 +273,7 @@ def with_prefilter(model: MatchModel, x: npt.NDArray[np.float32], seed: int) -> 
     score, log benefit + α·log engagement (what phase two ranks by), on a seeded sample of at
     most :data:`PREFILTER_ROWS` training rows."""
     sample = x[_sample_rows(len(x), PREFILTER_ROWS, seed)]
-    benefit = model.benefit(sample, num_threads=2)
-    engagement = model.engagement_probability(sample, num_threads=2)
-    target = np.log(model.combine(benefit, engagement))
-    model.prefilter = Prefilter().fit(sample, target)
+    model.prefilter = Prefilter().fit(sample, np.log(model.score(sample, num_threads=2)))
     return model
 
 
