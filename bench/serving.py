@@ -226,8 +226,10 @@ def serve_child(home: Path, model_dir: Path, port: int) -> None:
     import uvicorn
 
     from api import create_app
+    from cli.serve import limit_blas_threads
     from training.registry import load_served_model
 
+    limit_blas_threads()
     settings = bench_settings(home, model_dir)
 
     def load(therapists: pd.DataFrame) -> Matcher:  # as cli.serve._engine_loader
