@@ -402,6 +402,8 @@ class LoadResult:
     statuses: dict[int, int] = field(default_factory=dict)
     transport_errors: int = 0
     seconds: float = 0.0
+    client_cpu_seconds: float = 0.0
+    """CPU time of this process (the clients) while the load ran."""
 
     @property
     def non_2xx(self) -> int:
@@ -410,12 +412,19 @@ class LoadResult:
 
 
 def drive(base: str, key: str, bodies: list[bytes], requests: int, concurrency: int) -> LoadResult:
-    """``requests`` POSTs of ``bodies`` (in turn) from ``concurrency`` keep-alive clients."""
-    import httpx
+    """``requests`` POSTs of ``bodies`` (in turn) from ``concurrency`` keep-alive clients.
+
+    The clients are the standard library's ``http.client`` (one connection per thread): the
+    load generator shares the machine with the server, so it should take as little CPU as a
+    Python client can (httpx, used before, took about twice as much per request).
+    """
+    import http.client
+    from urllib.parse import urlsplit
 
     result = LoadResult()
     lock = threading.Lock()
     issued = 0
+    url = urlsplit(base)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
     def take() -> int | None:
@@ -426,21 +435,23 @@ def drive(base: str, key: str, bodies: list[bytes], requests: int, concurrency: 
             issued += 1
             return issued - 1
 
+    def connect() -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(url.hostname, url.port, timeout=REQUEST_TIMEOUT_S)
+
     def client_loop() -> None:
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        with httpx.Client(
-            base_url=base,
-            headers=headers,
-            timeout=REQUEST_TIMEOUT_S,
-            limits=limits,
-            trust_env=False,
-        ) as client:
+        conn = connect()
+        try:
             while (k := take()) is not None:
                 start = time.perf_counter()
                 try:
-                    response = client.post("/v1/matches", content=bodies[k % len(bodies)])
+                    conn.request(
+                        "POST", "/v1/matches", body=bodies[k % len(bodies)], headers=headers
+                    )
+                    response = conn.getresponse()
                     response.read()
-                except httpx.TransportError:
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    conn = connect()
                     with lock:
                         result.transport_errors += 1
                     continue
@@ -448,16 +459,20 @@ def drive(base: str, key: str, bodies: list[bytes], requests: int, concurrency: 
                 with lock:
                     result.latencies_ms.append(elapsed)
                     result.started.append(start)
-                    code = response.status_code
+                    code = response.status
                     result.statuses[code] = result.statuses.get(code, 0) + 1
+        finally:
+            conn.close()
 
     threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(concurrency)]
+    cpu = time.process_time()
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     result.seconds = time.perf_counter() - start
+    result.client_cpu_seconds = time.process_time() - cpu
     return result
 
 
@@ -505,6 +520,7 @@ def over_http(
         f"  {requests / result.seconds:8.1f}  {result.non_2xx:7}  {result.transport_errors:9}"
         f"  {server_mean:9.2f}  {1000 * (cpu_after - cpu_before) / requests:10.2f}"
         f"  {(cpu_after - cpu_before) / result.seconds:9.2f}"
+        f"  {result.client_cpu_seconds / result.seconds:12.2f}"
     )
     if other:
         row += "  non-2xx by status: " + ", ".join(f"{c}×{n}" for c, n in other.items())
@@ -638,7 +654,7 @@ def pool_ops(model: MatchModel, therapists: int, repeats: int) -> None:
 
 HTTP_HEADER = (
     "regions  workers  requests  conc  p50 ms   p95 ms   p99 ms     req/s  non-2xx  transport  "
-    "server ms  cpu ms/req  cpu cores"
+    "server ms  cpu ms/req  cpu cores  client cores"
 )
 
 
@@ -706,7 +722,8 @@ def main() -> None:
             f"\nHTTP: POST /v1/matches (top_k 10) over uvicorn on {HOST}, 20,000 therapists, "
             f"{WARMUP_PER_CLIENT * args.concurrency} warm-up requests not counted; "
             "latency in ms as the clients saw it; server ms = mean time inside the app; "
-            "cpu = the server process's CPU time per request and in cores used"
+            "cpu = the server process's CPU time per request and in cores used; client cores = the "
+            "load generator's (this process's) CPU in cores"
         )
         print(HTTP_HEADER)
         for workers in args.workers:

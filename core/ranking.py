@@ -35,6 +35,39 @@ def rank_within_groups(group: npt.ArrayLike, score: npt.ArrayLike) -> I64:
     return ranks
 
 
+PARTITION_ROWS = 1024
+"""Below this many rows one sort costs less than a partition's several array passes."""
+
+
+def top_ranks_within_groups(group: npt.ArrayLike, score: npt.ArrayLike, k: int) -> I64:
+    """:func:`rank_within_groups` for the rows ranked below ``k`` in their group, ``k`` for the
+    rest (whose order among themselves is not needed). With one group (a serving request) the
+    best ``k`` are selected by a partition instead of sorting every row: the k-th best score
+    s_k splits the rows into those above it, ties at it (taken in row order until k are held)
+    and the rest, so the ranks equal the full sort's."""
+    group = np.asarray(group)
+    score = np.asarray(score, dtype=np.float64)
+    n = len(score)
+    if (
+        k <= 0
+        or n < PARTITION_ROWS
+        or n <= k
+        or not (group[0] == group[-1] and (group == group[0]).all())
+    ):
+        ranks = rank_within_groups(group, score)
+        return np.minimum(ranks, max(k, 0), out=ranks)
+    neg = -score
+    kth = np.partition(neg, k - 1)[k - 1]
+    if np.isnan(kth):  # fewer than k comparable scores: NaN ranks last, as in the full sort
+        return np.minimum(rank_within_groups(group, score), k)
+    above = np.flatnonzero(neg < kth)
+    tied = np.flatnonzero(neg == kth)[: k - len(above)]
+    top = np.sort(np.concatenate([above, tied]))
+    ranks = np.full(n, k, dtype=np.int64)
+    ranks[top[np.argsort(neg[top], kind="stable")]] = np.arange(len(top))
+    return ranks
+
+
 def position_weight(position: npt.ArrayLike) -> F64:
     """w(p) = 1 / log2(1 + p) for 1-based positions p: the DCG discount, and the attention a
     list hands out at position p (fairness of exposure)."""
@@ -133,6 +166,7 @@ def uplift_captured(u_model: float, u_random: float, u_oracle: float) -> float:
 
 
 __all__ = [
+    "PARTITION_ROWS",
     "group_codes",
     "ndcg_at_k",
     "ndcg_at_ks",
@@ -141,6 +175,7 @@ __all__ = [
     "random_mean_per_group",
     "random_topk_mean",
     "rank_within_groups",
+    "top_ranks_within_groups",
     "topk_mean",
     "topk_mean_per_group",
     "topk_means",

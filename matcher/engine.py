@@ -31,7 +31,7 @@ from matcher.exploration import EXPLORE_PREFIX, Explored, explore, request_seeds
 from matcher.fairness.exposure import position_weight, target_shares
 from matcher.fairness.mitigation import exposure_adjusted
 from matcher.model import MatchModel
-from matcher.ranking import rank_within_groups, serving_order, top_per_group
+from matcher.ranking import serving_order, top_per_group, top_ranks_within_groups
 from matcher.results import (
     AllocationResult,
     Assignment,
@@ -341,7 +341,7 @@ class Matcher:
         elig, scored = self.score_batch(batch, routes)
         explored = self._explore(batch, routes, scored, top_k, request_ids)
         order = scored.adjusted if explored is None else explored.order
-        rank = rank_within_groups(scored.pairs.intake_idx, order)
+        rank = top_ranks_within_groups(scored.pairs.intake_idx, order, top_k)
         rows = np.flatnonzero(rank < top_k)
         rows = rows[np.lexsort((rank[rows], scored.pairs.intake_idx[rows]))]
         if self._slots is not None:
@@ -488,7 +488,7 @@ class Matcher:
         routes = triage(batch)
         _, scored = self.score_batch(batch, routes)
         pairs = scored.pairs
-        rank = rank_within_groups(pairs.intake_idx, scored.adjusted)
+        rank = top_ranks_within_groups(pairs.intake_idx, scored.adjusted, top_k)
         rows = np.flatnonzero(rank < top_k)
         rows = rows[np.argsort(rank[rows], kind="stable")]
         return RankedList(

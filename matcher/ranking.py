@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.config import MatcherConfig
-from core.ranking import rank_within_groups
+from core.ranking import rank_within_groups, top_ranks_within_groups
 from features.encoding import TherapistPool
 from features.vocab import Format
 
@@ -19,8 +19,8 @@ IN_PERSON = np.uint64(1 << list(Format).index(Format.IN_PERSON))
 
 
 def top_per_group(group: I64, score: F64, k: int) -> npt.NDArray[np.bool_]:
-    """Mask of each group's ``k`` best rows by score."""
-    return rank_within_groups(group, score) < k
+    """Mask of each group's ``k`` best rows by score (ties by row order)."""
+    return top_ranks_within_groups(group, score, k) < k
 
 
 def load_aware(score: F64, load: npt.NDArray[np.float32], strength: float) -> F64:
@@ -47,4 +47,11 @@ def serving_order(
     return adjusted * (1 + config.severe_in_person_boost * (severe & in_person))
 
 
-__all__ = ["IN_PERSON", "load_aware", "rank_within_groups", "serving_order", "top_per_group"]
+__all__ = [
+    "IN_PERSON",
+    "load_aware",
+    "rank_within_groups",
+    "serving_order",
+    "top_per_group",
+    "top_ranks_within_groups",
+]
