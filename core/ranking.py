@@ -9,6 +9,7 @@ by row order (stable), so results are deterministic.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,11 +18,16 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
+def _one_group(group: npt.NDArray[Any]) -> bool:
+    """Every row has the same group (a single serving request), and there is at least one."""
+    return len(group) > 0 and group[0] == group[-1] and bool((group == group[0]).all())
+
+
 def rank_within_groups(group: npt.ArrayLike, score: npt.ArrayLike) -> I64:
     """0-based rank of each row inside its group by descending score (stable on ties)."""
     group = np.asarray(group)
     score = np.asarray(score, dtype=np.float64)
-    if len(group) and group[0] == group[-1] and bool((group == group[0]).all()):
+    if _one_group(group):
         # One group (a single request): the same order by a stable sort of the scores alone.
         ranks = np.empty(len(score), dtype=np.int64)
         ranks[np.argsort(-score, kind="stable")] = np.arange(len(score))
@@ -48,24 +54,18 @@ def top_ranks_within_groups(group: npt.ArrayLike, score: npt.ArrayLike, k: int) 
     group = np.asarray(group)
     score = np.asarray(score, dtype=np.float64)
     n = len(score)
-    if (
-        k <= 0
-        or n < PARTITION_ROWS
-        or n <= k
-        or not (group[0] == group[-1] and (group == group[0]).all())
-    ):
-        ranks = rank_within_groups(group, score)
-        return np.minimum(ranks, max(k, 0), out=ranks)
-    neg = -score
-    kth = np.partition(neg, k - 1)[k - 1]
-    if np.isnan(kth):  # fewer than k comparable scores: NaN ranks last, as in the full sort
-        return np.minimum(rank_within_groups(group, score), k)
-    above = np.flatnonzero(neg < kth)
-    tied = np.flatnonzero(neg == kth)[: k - len(above)]
-    top = np.sort(np.concatenate([above, tied]))
-    ranks = np.full(n, k, dtype=np.int64)
-    ranks[top[np.argsort(neg[top], kind="stable")]] = np.arange(len(top))
-    return ranks
+    if k > 0 and n >= PARTITION_ROWS and k < n and _one_group(group):
+        neg = -score
+        kth = np.partition(neg, k - 1)[k - 1]
+        if not np.isnan(kth):  # else fewer than k comparable scores: the sort ranks NaN last
+            above = np.flatnonzero(neg < kth)
+            tied = np.flatnonzero(neg == kth)[: k - len(above)]
+            top = np.sort(np.concatenate([above, tied]))
+            ranks = np.full(n, k, dtype=np.int64)
+            ranks[top[np.argsort(neg[top], kind="stable")]] = np.arange(len(top))
+            return ranks
+    ranks = rank_within_groups(group, score)
+    return np.minimum(ranks, max(k, 0), out=ranks)
 
 
 def position_weight(position: npt.ArrayLike) -> F64:
