@@ -15,7 +15,8 @@ otherwise take opposite signs (a model that ranks worse than random), so the fit
 the intercept are free), the objective of the unconstrained fit. With ``penalty="l1"`` it
 minimises Σ log-loss + ‖w‖₁/c instead (the lasso: coefficients of features that do not help
 are exactly 0), solved the same way with w = w⁺ − w⁻, w⁺, w⁻ ≥ 0 (a sign constraint fixes
-one of the two at 0), which makes the objective smooth.
+one of the two at 0), which makes the objective smooth. ``penalty_scale`` multiplies each
+column's penalty (0: unpenalised; inf: the coefficient is held at 0).
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class CaseMix:
     """Per input column: +1 coefficient ≥ 0, −1 ≤ 0, 0 free (binary outcomes only)."""
     penalty: Literal["l1", "l2"] = "l2"
     """``"l2"`` (‖w‖²/(2c)) or ``"l1"`` (‖w‖₁/c; binary outcomes only)."""
+    penalty_scale: tuple[float, ...] | None = None
+    """Per input column (binary outcomes only): its penalty × this (0 unpenalised, inf: its
+    coefficient is held at 0); columns past the tuple's end × 1."""
 
     @staticmethod
     def indicator_columns(x: F32) -> npt.NDArray[np.int64]:
@@ -98,7 +102,7 @@ class CaseMix:
         if self.penalty == "l1":
             self.coef_, self.intercept_ = self._fit_lasso(self._design(x), y)
             return self
-        if self.monotone is not None and any(self.monotone):
+        if (self.monotone is not None and any(self.monotone)) or self.penalty_scale is not None:
             self.coef_, self.intercept_ = self._fit_signed(self._design(x), y)
             return self
         model = LogisticRegression(C=self.c, max_iter=1000).fit(self._design(x), y)
@@ -113,13 +117,29 @@ class CaseMix:
             signs[: len(self.monotone)] = self.monotone
         return signs
 
+    def _scales(self, columns: int) -> tuple[F64, npt.NDArray[np.bool_]]:
+        """Each design column's penalty multiplier (1 where held at 0) and whether it is held
+        at 0."""
+        scale = np.ones(columns)
+        if self.penalty_scale is not None:
+            if len(self.penalty_scale) > columns:
+                raise ValueError(
+                    f"penalty_scale has {len(self.penalty_scale)} entries for {columns} columns"
+                )
+            scale[: len(self.penalty_scale)] = self.penalty_scale
+        off = ~np.isfinite(scale)
+        return np.where(off, 1.0, scale), off
+
     def _fit_lasso(self, design: F64, y: npt.NDArray[np.int_]) -> tuple[F64, float]:
         """Σ log-loss + ‖w‖₁/c with the coefficients' signs bounded, over w = w⁺ − w⁻ (see
         the module docstring)."""
         signs = self._signs(design.shape[1])
         d = design.shape[1]
-        bounds = [(0.0, 0.0) if v < 0 else (0.0, None) for v in signs]
-        bounds += [(0.0, 0.0) if v > 0 else (0.0, None) for v in signs]
+        scale, off = self._scales(d)
+        pairs = list(zip(signs, off, strict=True))
+        bounds = [(0.0, 0.0) if v < 0 or o else (0.0, None) for v, o in pairs]
+        bounds += [(0.0, 0.0) if v > 0 or o else (0.0, None) for v, o in pairs]
+        pen = np.concatenate([scale, scale]) / self.c
         target = y.astype(np.float64)
 
         def objective(w: F64) -> tuple[float, F64]:
@@ -127,8 +147,8 @@ class CaseMix:
             residual = expit(z) - target
             loss = float(np.sum(np.logaddexp(0.0, z) - target * z))
             g = design.T @ residual
-            grad = np.concatenate([g + 1 / self.c, -g + 1 / self.c, [residual.sum()]])
-            return loss + float(w[:-1].sum()) / self.c, grad
+            grad = np.concatenate([g + pen[:d], -g + pen[d:], [residual.sum()]])
+            return loss + float(w[:-1] @ pen), grad
 
         rate = float(np.clip(target.mean(), 1e-3, 1 - 1e-3))
         start = np.append(np.zeros(2 * d), np.log(rate / (1 - rate)))
@@ -142,15 +162,20 @@ class CaseMix:
         """Σ log-loss + ‖w‖²/(2c) with the coefficients' signs bounded (see the module
         docstring)."""
         signs = self._signs(design.shape[1])
-        bounds = [(0.0, None) if v > 0 else (None, 0.0) if v < 0 else (None, None) for v in signs]
+        scale, off = self._scales(design.shape[1])
+        bounds = [
+            (0.0, 0.0) if o else (0.0, None) if v > 0 else (None, 0.0) if v < 0 else (None, None)
+            for v, o in zip(signs, off, strict=True)
+        ]
+        pen = scale / self.c
         target = y.astype(np.float64)
 
         def objective(w: F64) -> tuple[float, F64]:
             z = design @ w[:-1] + w[-1]
             residual = expit(z) - target
             loss = float(np.sum(np.logaddexp(0.0, z) - target * z))
-            grad = np.append(design.T @ residual + w[:-1] / self.c, residual.sum())
-            return loss + float(w[:-1] @ w[:-1]) / (2 * self.c), grad
+            grad = np.append(design.T @ residual + w[:-1] * pen, residual.sum())
+            return loss + float((w[:-1] * w[:-1]) @ pen) / 2, grad
 
         rate = float(np.clip(target.mean(), 1e-3, 1 - 1e-3))
         start = np.append(np.zeros(design.shape[1]), np.log(rate / (1 - rate)))

@@ -367,6 +367,10 @@ def _tr_retention(c: PairContext) -> F32:
     return np.asarray(c.tables["tr"]["retention"][c.j], dtype=np.float32)
 
 
+def _tr_improvement(c: PairContext) -> F32:
+    return np.asarray(c.tables["tr"]["improvement"][c.j], dtype=np.float32)
+
+
 TEXT_CHUNK = 16_384
 """Pairs per block of the text-similarity dot products (their gathered vectors stay in cache)."""
 
@@ -535,6 +539,13 @@ FEATURES: tuple[Feature, ...] = (
         therapist_only=True,
     ),
     Feature(
+        "tr_improvement",
+        "case-mix-adjusted reliable-improvement effect: shrunk mean of (improved − expected)",
+        _tr_improvement,
+        monotone=1,
+        therapist_only=True,
+    ),
+    Feature(
         "text_similarity", "cosine(LSA(free_text), LSA(bio)); NaN if either empty", _text_similarity
     ),
 )
@@ -551,7 +562,7 @@ THERAPIST_COLUMNS = np.array([k for k, f in enumerate(FEATURES) if f.therapist_o
 _THERAPIST_SLOT = np.full(len(FEATURES), -1, dtype=np.int64)
 _THERAPIST_SLOT[THERAPIST_COLUMNS] = np.arange(len(THERAPIST_COLUMNS))
 _CACHES = ("_bound", "_texts")
-_CASEMIX = ("casemix", "casemix_alliance", "casemix_retained")
+_CASEMIX = ("casemix", "casemix_alliance", "casemix_retained", "casemix_improved")
 """The case-mix models: good outcome, alliance rating, retention."""
 
 
@@ -580,6 +591,11 @@ def alliance_and_retention(started: Any) -> tuple[F32, F32]:
     outcome rows."""
     dropped = _numbers(started, "dropped_out")
     return _numbers(started, "alliance"), (1.0 - dropped).astype(np.float32)
+
+
+def improvement(started: Any) -> F32:
+    """Reliable improvement of outcome rows (1, 0, NaN unknown)."""
+    return _numbers(started, "reliable_improvement")
 
 
 def _therapist_table(pool: TherapistPool, tables: dict[str, Any]) -> F32:
@@ -653,6 +669,9 @@ class FeaturePipeline:
         rated, known = ~np.isnan(alliance), ~np.isnan(retained)
         self.casemix_alliance_ = CaseMix(continuous=True).fit(profile[rated], alliance[rated])
         self.casemix_retained_ = CaseMix().fit(profile[known], retained[known] > 0.5)
+        improved = improvement(dataset.interactions[has_outcome(dataset.interactions)])
+        seen = ~np.isnan(improved)
+        self.casemix_improved_ = CaseMix().fit(profile[seen], improved[seen] > 0.5)
         self.track_record_ = self.fit_track_record(dataset, pool, batch)
         return self
 
@@ -718,6 +737,8 @@ class FeaturePipeline:
             alliance_expected=self.casemix_alliance_.predict(profile).astype(np.float32),
             retained=retained,
             retained_expected=self.casemix_retained_.predict(profile).astype(np.float32),
+            improved=improvement(started),
+            improved_expected=self.casemix_improved_.predict(profile).astype(np.float32),
         )
 
     def expected(self, profile: F32) -> F32:
@@ -865,6 +886,9 @@ class FeaturePipeline:
             {k[13:]: v for k, v in arrays.items() if k.startswith("track_record.")},
         )
         for name in _CASEMIX:
+            if name not in params:  # saved before this case-mix model existed
+                setattr(pipe, f"{name}_", pipe.casemix_retained_)
+                continue
             prefix = f"{name}."
             part = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             setattr(pipe, f"{name}_", CaseMix.from_state(params[name], part))

@@ -7,6 +7,7 @@ reliably worse in a domain).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +89,47 @@ def _residual_prior(
     return float(np.clip(noise / tau2, floor, 1000.0))
 
 
+CV_PRIORS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 1000.0)
+"""Cell prior strengths :func:`cv_cell_prior` chooses among."""
+CV_FOLDS = 5
+
+
+def cv_cell_prior(
+    units: npt.NDArray[np.int64],
+    n_units: int,
+    cells: npt.NDArray[np.int64],
+    n_cells: int,
+    values: npt.NDArray[np.float64],
+    *,
+    center: Callable[[npt.NDArray[np.bool_]], npt.NDArray[np.float64]],
+    floor: float,
+    seed: int = 0,
+) -> float:
+    """The cell prior strength k_c among :data:`CV_PRIORS` (≥ ``floor``) of least squared error
+    predicting held-out rows' values by their cell's shrunk mean (Σ v_uc + k_c·c_u)/(n_uc + k_c),
+    over :data:`CV_FOLDS` random folds of rows; ``center(train)`` gives c_u (per unit) from the
+    training rows (a boolean mask). Rows with cell −1 are not predicted."""
+    grid = [k for k in CV_PRIORS if k >= floor] or [floor]
+    valid = cells >= 0
+    if valid.sum() < 3 * CV_FOLDS:
+        return 1000.0
+    fold = np.random.default_rng(seed).integers(0, CV_FOLDS, len(values))
+    errors = np.zeros(len(grid))
+    for f in range(CV_FOLDS):
+        train = fold != f
+        c_u = np.asarray(center(train), dtype=np.float64)
+        fit = train & valid
+        code = units[fit] * n_cells + cells[fit]
+        n_uc = np.bincount(code, minlength=n_units * n_cells).astype(np.float64)
+        v_uc = np.bincount(code, weights=values[fit], minlength=n_units * n_cells)
+        test = ~train & valid
+        tc = units[test] * n_cells + cells[test]
+        n_t, v_t, c_t = n_uc[tc], v_uc[tc], c_u[units[test]]
+        for g, k in enumerate(grid):
+            errors[g] += float(np.sum((values[test] - (v_t + k * c_t) / (n_t + k)) ** 2))
+    return float(grid[int(np.argmin(errors))])
+
+
 @dataclass(frozen=True)
 class ShrunkEffects:
     """Two-level shrunk mean residuals: per unit (therapist) and per unit × cell."""
@@ -109,6 +151,7 @@ def shrunk_effects(
     *,
     floor: float,
     hierarchical: bool,
+    cv: bool = False,
 ) -> ShrunkEffects:
     """The one shrinkage formula of every case-mix-adjusted record (population → unit → cell).
 
@@ -131,6 +174,14 @@ def shrunk_effects(
     r_uc = np.bincount(cell, weights=residual[valid], minlength=n_units * n_cells)
     center = np.repeat(unit, n_cells) if hierarchical else None
     k = _residual_prior(r_uc, n_uc, residual, floor, center, consistent=hierarchical)
+    if cv and n_cells > 1:
+
+        def unit_center(train: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+            n = np.bincount(units[train], minlength=n_units)
+            r = np.bincount(units[train], weights=residual[train], minlength=n_units)
+            return r / (n + prior)
+
+        k = cv_cell_prior(units, n_units, cells, n_cells, residual, center=unit_center, floor=floor)
     n_uc, r_uc = n_uc.reshape(n_units, n_cells), r_uc.reshape(n_units, n_cells)
     by_cell = (r_uc + k * unit[:, None]) / (n_uc + k)
     return ShrunkEffects(
@@ -156,6 +207,14 @@ class RecordOptions:
     """Priors estimated as a two-level model: consistent between-therapist variance
     (:func:`_noise_share`) and domain (format) cells measured around the therapist's own
     record, not the population mean."""
+    improvement: bool = True
+    """Case-mix-adjusted reliable improvement (observed for every client who attended, dropouts
+    included): the therapist part of the improvement logit with less noise than good outcomes."""
+    cv_domain_prior: bool = True
+    """Domain cells' prior strengths (outcome rate and case-mix-adjusted effect) chosen by
+    cross-validated squared error (:func:`cv_cell_prior`) instead of the method of moments
+    (which, on worlds of ≈ 8 booked outcomes per therapist, hit its cap of 1,000: every domain
+    record equal to the therapist's overall one)."""
 
 
 N_FORMATS = len(Format)
@@ -178,6 +237,7 @@ class TrackRecord:
 
     min_prior: float = 5.0
     hierarchical: bool = False
+    cv_domain_prior: bool = False
 
     def fit(
         self,
@@ -191,6 +251,8 @@ class TrackRecord:
         alliance_expected: npt.ArrayLike | None = None,
         retained: npt.ArrayLike | None = None,
         retained_expected: npt.ArrayLike | None = None,
+        improved: npt.ArrayLike | None = None,
+        improved_expected: npt.ArrayLike | None = None,
     ) -> TrackRecord:
         """Fit on outcome rows: the therapist, the intake's primary domain code, good or not,
         and (optionally) the outcome the client's profile predicted (case mix). Optionally also
@@ -214,6 +276,17 @@ class TrackRecord:
             self.min_prior,
             beta_prior_strength(s_td.ravel(), n_td.ravel(), center, consistent=h),
         )
+        if self.cv_domain_prior:
+            prior = self.prior_
+
+            def rate_center(train: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+                n = np.bincount(t[train], minlength=len(ids))
+                s = np.bincount(t[train], weights=y[train], minlength=len(ids))
+                return (s + prior * self.mean_) / (n + prior)
+
+            self.domain_prior_ = cv_cell_prior(
+                t, len(ids), domains, N_DOMAINS, y, center=rate_center, floor=self.min_prior
+            )
         n_td = n_td.reshape(len(ids), N_DOMAINS)
         s_td = s_td.reshape(len(ids), N_DOMAINS)
         self.ids_ = ids
@@ -224,7 +297,14 @@ class TrackRecord:
         ).astype(np.float32)
         self.domain_n_ = n_td.astype(np.float32)
         base = np.full(len(y), self.mean_) if expected is None else np.asarray(expected, float)
-        adjusted = self._effects(t, len(ids), domains, N_DOMAINS, y - base)
+        adjusted = self._effects(
+            t,
+            len(ids),
+            domains,
+            N_DOMAINS,
+            y - base,
+            cv=self.cv_domain_prior,
+        )
         self.adjust_prior_, self.adjust_domain_prior_ = adjusted.prior, adjusted.cell_prior
         self.adjusted_, self.adjusted_domain_ = adjusted.unit, adjusted.cell
         fmt = np.full(len(y), -1, np.int64) if formats is None else np.asarray(formats, np.int64)
@@ -238,6 +318,11 @@ class TrackRecord:
         retention = self._effects(t[kept[0]], len(ids), none, 1, kept[1])
         self.retention_prior_ = retention.prior
         self.retention_, self.retention_n_ = retention.unit, retention.unit_n
+        better = self._residuals(improved, improved_expected, len(y))
+        none = np.full(int(better[0].sum()), -1, np.int64)
+        improvement = self._effects(t[better[0]], len(ids), none, 1, better[1])
+        self.improvement_prior_ = improvement.prior
+        self.improvement_, self.improvement_n_ = improvement.unit, improvement.unit_n
         return self
 
     @staticmethod
@@ -259,6 +344,8 @@ class TrackRecord:
         cells: npt.NDArray[np.int64],
         n_cells: int,
         residual: npt.NDArray[np.float64],
+        *,
+        cv: bool = False,
     ) -> ShrunkEffects:
         return shrunk_effects(
             t,
@@ -268,6 +355,7 @@ class TrackRecord:
             residual,
             floor=self.min_prior,
             hierarchical=self.hierarchical,
+            cv=cv,
         )
 
     def _check(self) -> None:
@@ -302,6 +390,7 @@ class TrackRecord:
             "alliance_format_n": pick(self.alliance_format_n_, 0.0),
             "retention": pick(self.retention_, 0.0),
             "retention_n": pick(self.retention_n_, 0.0),
+            "improvement": pick(self.improvement_, 0.0),
         }
 
     _ARRAYS = (
@@ -317,6 +406,8 @@ class TrackRecord:
         "alliance_format_n",
         "retention",
         "retention_n",
+        "improvement",
+        "improvement_n",
     )
     _PRIORS = (
         "prior",
@@ -326,6 +417,7 @@ class TrackRecord:
         "alliance_prior",
         "alliance_format_prior",
         "retention_prior",
+        "improvement_prior",
     )
 
     def state(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
@@ -347,10 +439,11 @@ class TrackRecord:
         )
         tr.mean_ = float(params["mean"])
         for p in cls._PRIORS:
-            setattr(tr, f"{p}_", float(params[p]))
+            setattr(tr, f"{p}_", float(params.get(p, 1000.0)))
         tr.ids_ = np.asarray(arrays["ids"]).astype(str)
         for a in cls._ARRAYS:
-            setattr(tr, f"{a}_", np.asarray(arrays[a], dtype=np.float32))
+            default = np.zeros(len(tr.ids_), dtype=np.float32)
+            setattr(tr, f"{a}_", np.asarray(arrays.get(a, default), dtype=np.float32))
         return tr
 
 
@@ -371,8 +464,19 @@ class OutcomeTable:
     retained: npt.NDArray[np.float32] | None = None
     """1 stayed, 0 dropped out, NaN unknown."""
     retained_expected: npt.NDArray[np.float32] | None = None
+    improved: npt.NDArray[np.float32] | None = None
+    """1 reliably improved, 0 not, NaN unknown."""
+    improved_expected: npt.NDArray[np.float32] | None = None
 
-    _OPTIONAL = ("formats", "alliance", "alliance_expected", "retained", "retained_expected")
+    _OPTIONAL = (
+        "formats",
+        "alliance",
+        "alliance_expected",
+        "retained",
+        "retained_expected",
+        "improved",
+        "improved_expected",
+    )
 
     def take(self, keep: npt.NDArray[np.bool_]) -> OutcomeTable:
         """The rows selected by ``keep``."""
@@ -391,7 +495,10 @@ class OutcomeTable:
         """A case-mix-adjusted track record fitted on these outcomes, learning the records
         ``options`` switch on (without options: the outcome records only)."""
         options = options or RecordOptions(alliance=False, dropout=False, hierarchical=False)
-        return TrackRecord(hierarchical=options.hierarchical).fit(
+        return TrackRecord(
+            hierarchical=options.hierarchical,
+            cv_domain_prior=options.cv_domain_prior,
+        ).fit(
             self.therapist_ids,
             self.domains,
             self.good,
@@ -401,6 +508,8 @@ class OutcomeTable:
             alliance_expected=self.alliance_expected,
             retained=self.retained if options.dropout else None,
             retained_expected=self.retained_expected,
+            improved=self.improved if options.improvement else None,
+            improved_expected=self.improved_expected,
         )
 
     @staticmethod

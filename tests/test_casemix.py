@@ -96,3 +96,27 @@ def test_lasso_drops_a_useless_column_and_keeps_each_constrained_sign() -> None:
     assert model.coef_[2] == 0.0
     free = CaseMix(c=0.01, penalty="l1").fit(x, y)
     assert free.coef_[2] < -0.5
+
+
+@settings(max_examples=6, deadline=None)
+@given(penalty=st.sampled_from(["l1", "l2"]), seed=st.integers(0, 1000))
+def test_penalty_scale_frees_one_column_and_holds_another_at_zero(penalty: str, seed: int) -> None:
+    """``penalty_scale`` 0 leaves a column unpenalised (its coefficient as a fit without
+    penalty finds it), inf holds it at 0, 1 is the ordinary penalty; more entries than columns
+    is an error, not a silent broadcast."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2000, 3)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] - x[:, 2] + rng.logistic(size=2000) > 0).astype(int)
+    kind = "l1" if penalty == "l1" else "l2"
+    strong = CaseMix(c=0.01, penalty=kind, penalty_scale=(0.0, 1.0, float("inf"))).fit(x, y)
+    unpenalised = CaseMix(c=1e6, penalty=kind).fit(x, y)
+    plain = CaseMix(c=0.01, penalty=kind).fit(x, y)
+    assert strong.coef_[2] == 0.0 and plain.coef_[2] < 0.0
+    assert strong.coef_[0] > plain.coef_[0]
+    np.testing.assert_allclose(strong.coef_[0], unpenalised.coef_[0], rtol=0.35)
+    try:
+        CaseMix(c=0.1, penalty=kind, penalty_scale=(1.0,) * 4).fit(x, y)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a 4-entry penalty_scale fitted a 3-column design")

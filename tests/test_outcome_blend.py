@@ -13,7 +13,7 @@ from features.dataset import load_dataset
 from features.encoding import Pairs, TherapistPool
 from features.pipeline import FEATURE_NAMES, MONOTONE
 from matcher.model import MatchModel
-from training.config import TrainConfig
+from training.config import LINEAR_EXCLUDED, TrainConfig
 from training.fit import linear_c
 from training.job import fit_and_evaluate
 
@@ -45,6 +45,9 @@ def test_a_trained_model_blends_the_booster_and_the_linear_model(
     # The linear half keeps the booster's monotone signs.
     signs = np.array([MONOTONE.get(n, 0) for n in FEATURE_NAMES])
     assert (signs * model.outcome_linear.coef_[: len(signs)] >= 0).all()
+    # It reads the track record only through the two case-mix-adjusted records.
+    left_out = [FEATURE_NAMES.index(n) for n in LINEAR_EXCLUDED]
+    assert left_out and (model.outcome_linear.coef_[left_out] == 0.0).all()
 
 
 def test_with_too_few_events_per_coefficient_the_booster_stands_alone(small_model: Path) -> None:
@@ -80,10 +83,12 @@ def test_the_linear_halfs_penalty_is_chosen_by_held_out_log_loss() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(1500, 6)).astype(np.float32)
     group = np.repeat(np.arange(300), 5)
-    config = TrainConfig(monotone=False, outcome_linear_c=(0.001, 0.01, 1.0))
+    # The design is not the feature matrix: no per-feature signs or penalty scales.
+    bare = {"monotone": False, "outcome_linear_free": (), "outcome_linear_excluded": ()}
+    config = TrainConfig(**bare, outcome_linear_c=(0.001, 0.01, 1.0))
     noise = (rng.random(1500) < 0.4).astype(np.float64)
     signal = (2 * x[:, 0] - 2 * x[:, 1] + rng.logistic(size=1500) > 0).astype(np.float64)
     assert linear_c(x, noise, group, config) == 0.001
     assert linear_c(x, signal, group, config) == 1.0
-    few = TrainConfig(monotone=False, outcome_linear_c=(0.001, 0.01), outcome_cv_max_rows=100)
+    few = TrainConfig(**bare, outcome_linear_c=(0.001, 0.01), outcome_cv_max_rows=100)
     assert linear_c(x, noise, group, few) == 0.01

@@ -8,7 +8,14 @@ import pytest
 
 from features.encoding import Pairs, TherapistPool
 from features.pipeline import likely_format
-from features.track_record import OutcomeTable, RecordOptions, TrackRecord, shrunk_effects
+from features.track_record import (
+    CV_PRIORS,
+    OutcomeTable,
+    RecordOptions,
+    TrackRecord,
+    cv_cell_prior,
+    shrunk_effects,
+)
 from features.vocab import Format
 from tests.factories import intake, intakes_frame, therapist, therapists_frame
 
@@ -51,6 +58,9 @@ def _table(n: int, seed: int) -> tuple[OutcomeTable, np.ndarray]:
     alliance = np.array([3.9 + warmth[t] for t in ids]) + rng.normal(0, 0.5, n)
     alliance[rng.random(n) < 0.1] = np.nan
     retained = (rng.random(n) < 0.8).astype(np.float32)
+    skill = {f"t{k}": v for k, v in enumerate(rng.normal(0, 0.25, 40))}
+    improved = (rng.random(n) < 0.5 + np.array([skill[t] for t in ids])).astype(np.float32)
+    improved[rng.random(n) < 0.1] = np.nan
     table = OutcomeTable(
         ids,
         rng.integers(0, 5, n),
@@ -61,30 +71,41 @@ def _table(n: int, seed: int) -> tuple[OutcomeTable, np.ndarray]:
         alliance_expected=np.full(n, 3.9, np.float32),
         retained=retained,
         retained_expected=np.full(n, 0.8, np.float32),
+        improved=improved,
+        improved_expected=np.full(n, 0.5, np.float32),
     )
-    return table, np.array([warmth[f"t{k}"] for k in range(40)])
+    return (
+        table,
+        np.array([warmth[f"t{k}"] for k in range(40)]),
+        np.array([skill[f"t{k}"] for k in range(40)]),
+    )
 
 
 def test_alliance_record_ranks_warm_therapists_and_new_ones_get_the_prior() -> None:
-    table, warmth = _table(2000, 4)
+    table, warmth, skill = _table(2000, 4)
     record = table.fit_track_record(RecordOptions())
     pool_ids = np.array([*(f"t{k}" for k in range(40)), "newcomer"], dtype=object)
     tables = record.align(pool_ids)
     assert np.corrcoef(tables["alliance"][:40], warmth)[0, 1] > 0.7
+    assert np.corrcoef(tables["improvement"][:40], skill)[0, 1] > 0.7
     # Per-format cells sit between the therapist's own record and the cell's mean.
     assert tables["alliance_format"].shape == (41, len(Format))
     # Zero history: every adjusted effect 0, counts 0, the rate the population mean.
-    for key in ("alliance", "alliance_n", "retention", "retention_n", "adjusted", "n"):
+    zero = ("alliance", "alliance_n", "retention", "retention_n", "adjusted", "n", "improvement")
+    for key in zero:
         assert tables[key][40] == 0
     assert tables["overall"][40] == pytest.approx(record.mean_)
     assert np.all(tables["alliance_format"][40] == 0)
 
 
 def test_switched_off_records_stay_at_the_prior_and_state_round_trips() -> None:
-    table, _ = _table(500, 5)
-    off = table.fit_track_record(RecordOptions(alliance=False, dropout=False, hierarchical=False))
+    table, _, _ = _table(500, 5)
+    off = table.fit_track_record(
+        RecordOptions(alliance=False, dropout=False, hierarchical=False, improvement=False)
+    )
     tables = off.align(np.array(["t1", "t2"], dtype=object))
     assert not tables["alliance"].any() and not tables["retention"].any()
+    assert not tables["improvement"].any()
     assert tables["n"].all()
     on = table.fit_track_record(RecordOptions())
     again = TrackRecord.from_state(*on.state())
@@ -134,3 +155,34 @@ def test_alliance_reason_only_when_it_drives_the_score_and_rests_on_enough_ratin
     single = [reasons(batch, pool, 0, 0, x=x[r], contrib=contrib[r]) for r in range(3)]
     assert batched == single
     assert [said in found for found in batched] == [True, False, False]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cross_validated_cell_prior_follows_how_much_cells_differ(seed: int) -> None:
+    """Cells that differ from their unit's mean by far more than the noise get the weakest prior
+    of the grid (each cell stands on its own rows); cells that do not differ at all get a strong
+    one (every cell pooled into its unit's record)."""
+    # Not seed 0's stream, which cv_cell_prior draws its folds from.
+    rng = np.random.default_rng(100 + seed)
+    units = rng.integers(0, 300, 6000)
+    cells = rng.integers(0, 4, 6000)
+    cell_effect = rng.normal(0, 1.0, (300, 4))
+    noise = rng.normal(0, 0.2, 6000)
+
+    def unit_mean(values: np.ndarray) -> object:
+        def center(train: np.ndarray) -> np.ndarray:
+            n = np.bincount(units[train], minlength=300)
+            return np.bincount(units[train], weights=values[train], minlength=300) / np.maximum(
+                n, 1
+            )
+
+        return center
+
+    distinct = cell_effect[units, cells] + noise
+    alike = 5 * noise
+    k_distinct = cv_cell_prior(
+        units, 300, cells, 4, distinct, center=unit_mean(distinct), floor=1.0, seed=seed
+    )
+    k_alike = cv_cell_prior(units, 300, cells, 4, alike, center=unit_mean(alike), floor=1.0)
+    assert k_distinct == CV_PRIORS[0]
+    assert k_alike >= 100.0

@@ -238,10 +238,29 @@ def outcome_linear(
     }
 
 
+def _penalty_scale(config: TrainConfig) -> tuple[float, ...] | None:
+    """Per feature: 0 unpenalised (``outcome_linear_free``), inf left out
+    (``outcome_linear_excluded``), else 1; None when all are 1."""
+    scale = tuple(
+        0.0
+        if n in config.outcome_linear_free
+        else float("inf")
+        if n in config.outcome_linear_excluded
+        else 1.0
+        for n in FEATURE_NAMES
+    )
+    return None if all(v == 1.0 for v in scale) else scale
+
+
 def _linear_model(config: TrainConfig, c: float) -> CaseMix:
     """The unfitted linear half with inverse penalty strength ``c``."""
     signs = tuple(MONOTONE.get(n, 0) for n in FEATURE_NAMES) if config.monotone else None
-    return CaseMix(c=c, monotone=signs, penalty=config.outcome_linear_penalty)
+    return CaseMix(
+        c=c,
+        monotone=signs,
+        penalty=config.outcome_linear_penalty,
+        penalty_scale=_penalty_scale(config),
+    )
 
 
 def linear_c(
