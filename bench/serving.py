@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pycountry  # noqa: E402
 
+from api.schemas import MatchRequest  # noqa: E402
 from api.storage.records import frame_records  # noqa: E402
 from core.config import MatcherConfig  # noqa: E402
 from features.dataset import load_dataset  # noqa: E402
@@ -242,6 +243,76 @@ def serve_child(home: Path, model_dir: Path, port: int) -> None:
     uvicorn.run(app, host=HOST, port=port, access_log=False, log_level="warning")
 
 
+def floor_child(response_path: Path, port: int) -> None:
+    """Server process of the HTTP floor: FastAPI and uvicorn as the service runs them, one
+    route ``POST /v1/matches`` that validates the service's own request model and answers a
+    real response's bytes; no middleware, key check, engine or database."""
+    import uvicorn
+    from fastapi import FastAPI, Response
+
+    canned = response_path.read_bytes()
+    app = FastAPI()
+
+    @app.post("/v1/matches")
+    def create_match(body: MatchRequest) -> Response:
+        return Response(canned, media_type="application/json")
+
+    @app.get("/readyz")
+    def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
+    uvicorn.run(app, host=HOST, port=port, access_log=False, log_level="warning")
+
+
+def http_floor(model_dir: Path, requests: int, concurrency: int, cpu_50: float) -> None:
+    """Server CPU per request of :func:`floor_child` under the same load as :func:`over_http`
+    (one process), against what the throughput target leaves for everything but the engine.
+
+    With every core busy, throughput = cores / S (S: server CPU per request), so throughput ≥
+    0.8 × cores / E (E: in-process CPU per match) needs S ≤ E / 0.8: at most 0.25 × E per request
+    for HTTP, validation, keys, storage and the response together.
+    """
+    import httpx
+
+    therapists, intakes = regional_world(20_000, 50, requests)
+    bodies = intake_bodies(intakes, top_k=10)
+    with tempfile.TemporaryDirectory(prefix="matcher-bench-") as tmp:
+        home = Path(tmp)
+        key = prepare_home(home, model_dir, therapists)
+        canned = home / "response.json"
+        with Server(home, model_dir) as server:
+            answer = httpx.post(
+                f"{server.base}/v1/matches",
+                content=bodies[0],
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                timeout=REQUEST_TIMEOUT_S,
+                trust_env=False,
+            )
+            answer.raise_for_status()
+            canned.write_bytes(answer.content)
+        with Server(home, model_dir, child=["--floor-child", str(canned)]) as server:
+            drive(server.base, key, bodies, WARMUP_PER_CLIENT * concurrency, concurrency)
+            cpu_before = server.cpu_seconds()
+            result = drive(server.base, key, bodies, requests, concurrency)
+            floor = (server.cpu_seconds() - cpu_before) / requests
+    print(
+        f"\nHTTP floor (one process, {concurrency} clients, {requests:,} requests, "
+        f"{len(answer.content):,}-byte response, "
+        f"{result.non_2xx + result.transport_errors} errors{_statuses(result)}): "
+        "a bare FastAPI route that validates "
+        f"MatchRequest and answers fixed bytes takes {1000 * floor:.2f} ms of server CPU per "
+        f"request; the 50-region target leaves 0.25 × {1000 * cpu_50:.2f} = "
+        f"{250 * cpu_50:.2f} ms per request for everything but the engine "
+        f"(floor / budget {floor / (0.25 * cpu_50):.2f})"
+    )
+
+
+def _statuses(result: LoadResult) -> str:
+    """`` by status: 422×n, …`` for the non-2xx answers, else nothing."""
+    other = {c: n for c, n in sorted(result.statuses.items()) if not 200 <= c < 300}
+    return (" by status: " + ", ".join(f"{c}×{n}" for c, n in other.items())) if other else ""
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -283,10 +354,14 @@ def prepare_home(
 class Server:
     """A uvicorn server in a child process, stopped (SIGTERM, then SIGKILL) on exit."""
 
-    def __init__(self, home: Path, model_dir: Path, workers: int = 1) -> None:
+    def __init__(
+        self, home: Path, model_dir: Path, workers: int = 1, child: list[str] | None = None
+    ) -> None:
         self.home = home
         self.model_dir = model_dir
         self.workers = workers
+        self.child = child
+        """Other arguments for this script's child process (``--serve-child`` by default)."""
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.log_path = home / "server.log"
@@ -304,6 +379,8 @@ class Server:
                 "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
             }
             env.pop("MATCHER_DATABASE_URL", None)
+        elif self.child is not None:
+            args = [sys.executable, str(Path(__file__).resolve()), *self.child, str(self.port)]
         else:
             args = [sys.executable, str(Path(__file__).resolve()), "--serve-child"]
             args += [str(self.home), str(self.model_dir), str(self.port)]
@@ -690,11 +767,20 @@ def main() -> None:
         help="Only the pool's upkeep at this size: load_pool, an upsert, a delete, catch_up.",
     )
     parser.add_argument("--pool-repeats", type=int, default=3)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="With --http: also the CPU per request of a bare FastAPI route (no engine, no db).",
+    )
     parser.add_argument("--serve-child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--floor-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_child:
         home, model_dir, port = args.serve_child
         serve_child(Path(home), Path(model_dir), int(port))
+        return
+    if args.floor_child:
+        floor_child(Path(args.floor_child[0]), int(args.floor_child[1]))
         return
     model = fit_and_evaluate(load_dataset(SAMPLE), TrainConfig(baselines=False)).model
     print(
@@ -736,6 +822,8 @@ def main() -> None:
                     f"{row}  (target 0.8 × {cores} cores / in-process cpu = {target:.0f} req/s; "
                     f"measured {rate / target:.2f} × target)"
                 )
+        if args.floor:
+            http_floor(model_dir, args.http_requests, args.concurrency, cpu[50])
         if args.reload:
             reload_under_load(model_dir, args.reload, args.concurrency)
 
