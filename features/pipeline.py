@@ -563,7 +563,7 @@ _THERAPIST_SLOT = np.full(len(FEATURES), -1, dtype=np.int64)
 _THERAPIST_SLOT[THERAPIST_COLUMNS] = np.arange(len(THERAPIST_COLUMNS))
 _CACHES = ("_bound", "_texts")
 _CASEMIX = ("casemix", "casemix_alliance", "casemix_retained", "casemix_improved")
-"""The case-mix models: good outcome, alliance rating, retention."""
+"""The case-mix models: good outcome, alliance rating, retention, reliable improvement."""
 
 
 def outcome_rows(
@@ -663,13 +663,12 @@ class FeaturePipeline:
         self.track_record_ = TrackRecord().fit(ids, domains, good)
         profile = self.profile_matrix(dataset, pool, batch)
         self.casemix_ = CaseMix().fit(profile, good)
-        alliance, retained = alliance_and_retention(
-            dataset.interactions[has_outcome(dataset.interactions)]
-        )
+        started = dataset.interactions[has_outcome(dataset.interactions)]
+        alliance, retained = alliance_and_retention(started)
         rated, known = ~np.isnan(alliance), ~np.isnan(retained)
         self.casemix_alliance_ = CaseMix(continuous=True).fit(profile[rated], alliance[rated])
         self.casemix_retained_ = CaseMix().fit(profile[known], retained[known] > 0.5)
-        improved = improvement(dataset.interactions[has_outcome(dataset.interactions)])
+        improved = improvement(started)
         seen = ~np.isnan(improved)
         self.casemix_improved_ = CaseMix().fit(profile[seen], improved[seen] > 0.5)
         self.track_record_ = self.fit_track_record(dataset, pool, batch)
@@ -886,9 +885,6 @@ class FeaturePipeline:
             {k[13:]: v for k, v in arrays.items() if k.startswith("track_record.")},
         )
         for name in _CASEMIX:
-            if name not in params:  # saved before this case-mix model existed
-                setattr(pipe, f"{name}_", pipe.casemix_retained_)
-                continue
             prefix = f"{name}."
             part = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             setattr(pipe, f"{name}_", CaseMix.from_state(params[name], part))

@@ -7,7 +7,6 @@ reliably worse in a domain).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,14 +100,16 @@ def cv_cell_prior(
     n_cells: int,
     values: npt.NDArray[np.float64],
     *,
-    center: Callable[[npt.NDArray[np.bool_]], npt.NDArray[np.float64]],
+    unit_prior: float,
+    unit_mean: float = 0.0,
     floor: float,
     seed: int = 0,
 ) -> float:
     """The cell prior strength k_c among :data:`CV_PRIORS` (≥ ``floor``) of least squared error
     predicting held-out rows' values by their cell's shrunk mean (Σ v_uc + k_c·c_u)/(n_uc + k_c),
-    over :data:`CV_FOLDS` random folds of rows; ``center(train)`` gives c_u (per unit) from the
-    training rows (a boolean mask). Rows with cell −1 are not predicted."""
+    over :data:`CV_FOLDS` random folds of rows, c_u the unit's own shrunk mean over the training
+    rows (every cell), (Σ v_u + k_u·m)/(n_u + k_u) with k_u = ``unit_prior``, m = ``unit_mean``.
+    Rows with cell −1 are not predicted."""
     grid = [k for k in CV_PRIORS if k >= floor] or [floor]
     valid = cells >= 0
     if valid.sum() < 3 * CV_FOLDS:
@@ -117,7 +118,9 @@ def cv_cell_prior(
     errors = np.zeros(len(grid))
     for f in range(CV_FOLDS):
         train = fold != f
-        c_u = np.asarray(center(train), dtype=np.float64)
+        n_u = np.bincount(units[train], minlength=n_units)
+        v_u = np.bincount(units[train], weights=values[train], minlength=n_units)
+        c_u = (v_u + unit_prior * unit_mean) / (n_u + unit_prior)
         fit = train & valid
         code = units[fit] * n_cells + cells[fit]
         n_uc = np.bincount(code, minlength=n_units * n_cells).astype(np.float64)
@@ -172,16 +175,11 @@ def shrunk_effects(
     cell = units[valid] * n_cells + cells[valid]
     n_uc = np.bincount(cell, minlength=n_units * n_cells).astype(np.float64)
     r_uc = np.bincount(cell, weights=residual[valid], minlength=n_units * n_cells)
-    center = np.repeat(unit, n_cells) if hierarchical else None
-    k = _residual_prior(r_uc, n_uc, residual, floor, center, consistent=hierarchical)
     if cv and n_cells > 1:
-
-        def unit_center(train: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
-            n = np.bincount(units[train], minlength=n_units)
-            r = np.bincount(units[train], weights=residual[train], minlength=n_units)
-            return r / (n + prior)
-
-        k = cv_cell_prior(units, n_units, cells, n_cells, residual, center=unit_center, floor=floor)
+        k = cv_cell_prior(units, n_units, cells, n_cells, residual, unit_prior=prior, floor=floor)
+    else:
+        center = np.repeat(unit, n_cells) if hierarchical else None
+        k = _residual_prior(r_uc, n_uc, residual, floor, center, consistent=hierarchical)
     n_uc, r_uc = n_uc.reshape(n_units, n_cells), r_uc.reshape(n_units, n_cells)
     by_cell = (r_uc + k * unit[:, None]) / (n_uc + k)
     return ShrunkEffects(
@@ -271,21 +269,22 @@ class TrackRecord:
         cell = t[valid] * N_DOMAINS + domains[valid]
         n_td = np.bincount(cell, minlength=len(ids) * N_DOMAINS).astype(np.float64)
         s_td = np.bincount(cell, weights=y[valid], minlength=len(ids) * N_DOMAINS)
-        center = np.repeat(overall, N_DOMAINS) if self.hierarchical else None
-        self.domain_prior_ = max(
-            self.min_prior,
-            beta_prior_strength(s_td.ravel(), n_td.ravel(), center, consistent=h),
-        )
         if self.cv_domain_prior:
-            prior = self.prior_
-
-            def rate_center(train: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
-                n = np.bincount(t[train], minlength=len(ids))
-                s = np.bincount(t[train], weights=y[train], minlength=len(ids))
-                return (s + prior * self.mean_) / (n + prior)
-
             self.domain_prior_ = cv_cell_prior(
-                t, len(ids), domains, N_DOMAINS, y, center=rate_center, floor=self.min_prior
+                t,
+                len(ids),
+                domains,
+                N_DOMAINS,
+                y,
+                unit_prior=self.prior_,
+                unit_mean=self.mean_,
+                floor=self.min_prior,
+            )
+        else:
+            center = np.repeat(overall, N_DOMAINS) if self.hierarchical else None
+            self.domain_prior_ = max(
+                self.min_prior,
+                beta_prior_strength(s_td.ravel(), n_td.ravel(), center, consistent=h),
             )
         n_td = n_td.reshape(len(ids), N_DOMAINS)
         s_td = s_td.reshape(len(ids), N_DOMAINS)
@@ -439,11 +438,10 @@ class TrackRecord:
         )
         tr.mean_ = float(params["mean"])
         for p in cls._PRIORS:
-            setattr(tr, f"{p}_", float(params.get(p, 1000.0)))
+            setattr(tr, f"{p}_", float(params[p]))
         tr.ids_ = np.asarray(arrays["ids"]).astype(str)
         for a in cls._ARRAYS:
-            default = np.zeros(len(tr.ids_), dtype=np.float32)
-            setattr(tr, f"{a}_", np.asarray(arrays.get(a, default), dtype=np.float32))
+            setattr(tr, f"{a}_", np.asarray(arrays[a], dtype=np.float32))
         return tr
 
 

@@ -169,20 +169,9 @@ def test_cross_validated_cell_prior_follows_how_much_cells_differ(seed: int) -> 
     cell_effect = rng.normal(0, 1.0, (300, 4))
     noise = rng.normal(0, 0.2, 6000)
 
-    def unit_mean(values: np.ndarray) -> object:
-        def center(train: np.ndarray) -> np.ndarray:
-            n = np.bincount(units[train], minlength=300)
-            return np.bincount(units[train], weights=values[train], minlength=300) / np.maximum(
-                n, 1
-            )
-
-        return center
-
     distinct = cell_effect[units, cells] + noise
     alike = 5 * noise
-    k_distinct = cv_cell_prior(
-        units, 300, cells, 4, distinct, center=unit_mean(distinct), floor=1.0, seed=seed
-    )
-    k_alike = cv_cell_prior(units, 300, cells, 4, alike, center=unit_mean(alike), floor=1.0)
+    k_distinct = cv_cell_prior(units, 300, cells, 4, distinct, unit_prior=1.0, floor=1.0, seed=seed)
+    k_alike = cv_cell_prior(units, 300, cells, 4, alike, unit_prior=1.0, floor=1.0)
     assert k_distinct == CV_PRIORS[0]
     assert k_alike >= 100.0
