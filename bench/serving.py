@@ -308,7 +308,7 @@ def http_floor(model_dir: Path, requests: int, concurrency: int, cpu_50: float) 
 
 
 def _statuses(result: LoadResult) -> str:
-    """`` by status: 422×n, …`` for the non-2xx answers, else nothing."""
+    """``" by status: 422×n, …"`` for the non-2xx answers, else ``""``."""
     other = {c: n for c, n in sorted(result.statuses.items()) if not 200 <= c < 300}
     return (" by status: " + ", ".join(f"{c}×{n}" for c, n in other.items())) if other else ""
 
@@ -590,7 +590,6 @@ def over_http(
     p = np.percentile(ms, [50, 95, 99])
     served = after[1] - before[1]
     server_mean = 1000 * (after[0] - before[0]) / served if served else float("nan")
-    other = {c: n for c, n in sorted(result.statuses.items()) if not 200 <= c < 300}
     row = (
         f"{n_regions:>7}  {workers:>7}  {requests:>8,}  {concurrency:>4}"
         f"  {p[0]:7.2f}  {p[1]:7.2f}  {p[2]:7.2f}"
@@ -599,8 +598,8 @@ def over_http(
         f"  {(cpu_after - cpu_before) / result.seconds:9.2f}"
         f"  {result.client_cpu_seconds / result.seconds:12.2f}"
     )
-    if other:
-        row += "  non-2xx by status: " + ", ".join(f"{c}×{n}" for c, n in other.items())
+    if result.non_2xx:
+        row += "  non-2xx" + _statuses(result)
     return row, requests / result.seconds
 
 
