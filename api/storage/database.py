@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.storage.json_codec import json_text, json_value
 from api.storage.write_gate import write_gate
 from core.errors import ConfigError, StorageError
 
@@ -56,6 +57,8 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
         pool_size=10,
         max_overflow=20,
         hide_parameters=True,
+        json_serializer=json_text,
+        json_deserializer=json_value,
     )
 
     @event.listens_for(engine, "connect")
@@ -136,6 +139,8 @@ class Database:
                 pool_size=10,
                 max_overflow=20,
                 hide_parameters=True,
+                json_serializer=json_text,
+                json_deserializer=json_value,
             )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(

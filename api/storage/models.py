@@ -99,10 +99,11 @@ class ImpressionRow(Base):
     __table_args__ = (UniqueConstraint("request_id", "intake_id", "therapist_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    # Looked up by request id through the unique constraint's leading column (migration 0007).
+    request_id: Mapped[str] = mapped_column(String(64))
     intake_id: Mapped[str] = mapped_column(String(64), index=True)
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    therapist_id: Mapped[str] = mapped_column(String(64), index=True)
+    therapist_id: Mapped[str] = mapped_column(String(64))
     position: Mapped[int]
     score: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str] = mapped_column(String(128))
