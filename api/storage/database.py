@@ -28,6 +28,14 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "matcher_read_only"
 """Execution option marking the connections of :meth:`Database.read_session`."""
+ENGINE_OPTIONS: dict[str, Any] = {
+    "pool_size": 10,
+    "max_overflow": 20,
+    "hide_parameters": True,
+    "json_serializer": json_text,
+    "json_deserializer": json_value,
+}
+"""What every service engine is built with, on either backend."""
 # Every engine is built with ``hide_parameters=True``: a failing statement's message then shows
 # the SQL but never its bound values (intake answers, client ids, free text).
 
@@ -54,11 +62,7 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
     engine = create_engine(
         url,
         connect_args={"timeout": busy_timeout_ms / 1000},
-        pool_size=10,
-        max_overflow=20,
-        hide_parameters=True,
-        json_serializer=json_text,
-        json_deserializer=json_value,
+        **ENGINE_OPTIONS,
     )
 
     @event.listens_for(engine, "connect")
@@ -136,11 +140,7 @@ class Database:
             self.engine = create_engine(
                 self.url,
                 pool_pre_ping=True,
-                pool_size=10,
-                max_overflow=20,
-                hide_parameters=True,
-                json_serializer=json_text,
-                json_deserializer=json_value,
+                **ENGINE_OPTIONS,
             )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(

@@ -3,9 +3,9 @@
 orjson instead of the standard library's ``json``: a stored impression carries its ~40 feature
 values as one JSON object, and ``json.dumps`` of those ten objects was the largest single cost
 of storing a match (about 0.2 ms of a 2.7 ms match at 50 regions). orjson writes the same JSON
-about 15 times faster and, unlike ``json.dumps``, never writes the invalid tokens ``NaN`` or
-``Infinity``: a non-finite float is stored as ``null``, as :func:`api.storage.records.plain`
-already makes it.
+about 18 times faster (1.25 against 22.5 µs for one 38-feature dict) and, unlike
+``json.dumps``, never writes the invalid tokens ``NaN`` or ``Infinity``: a non-finite float is
+stored as ``null``, as :func:`api.storage.records.plain` already makes it.
 """
 
 from __future__ import annotations
